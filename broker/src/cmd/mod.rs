@@ -1,0 +1,166 @@
+//! Requests: the reader loop and the dispatch to one handler file per request family.
+//!
+//! Requests are run one after another in the order they arrive, except that a send does not hold up
+//! the next request while its write is committed: it is queued to the writer in order (so a client's
+//! sends keep their order) and its ack is awaited in a task of its own, bounded per session.
+
+mod conversations;
+mod messages;
+mod session;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use quip_protocol::family::session::{CloseReason, Goodbye};
+use quip_protocol::{ClientBody, ClientFrame, ErrorCode, ErrorReply, ServerBody};
+use tokio::sync::{Semaphore, mpsc};
+
+use crate::Broker;
+use crate::io::{FrameReader, ReadError};
+use crate::session::{ToWriter, error_frame, frame};
+use crate::store::StoreError;
+
+/// Who is asking.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub user: String,
+    pub device_id: Arc<str>,
+    pub session_id: u64,
+}
+
+/// What a handler hands back.
+pub type Reply = Result<ServerBody, ErrorReply>;
+
+/// Sends still waiting for their ack, per session.
+const MAX_INFLIGHT_SENDS: usize = 256;
+
+/// Everything a handler needs.
+pub struct Ctx {
+    pub broker: Arc<Broker>,
+    pub who: SessionInfo,
+    /// Encoded replies, written to the control stream by the session's reply writer.
+    pub replies: mpsc::Sender<Bytes>,
+    /// Requests for the session's event loop (sync, token expiry, close).
+    pub to_writer: mpsc::Sender<ToWriter>,
+    pub inflight: Arc<Semaphore>,
+}
+
+impl Ctx {
+    pub async fn reply(&self, request_id: u64, reply: Reply) {
+        let bytes = match reply {
+            // request_id 0 asks for no reply (errors are still reported).
+            Ok(_) if request_id == 0 => return,
+            Ok(body) => frame(request_id, body),
+            Err(e) => {
+                metrics::counter!("quip_errors_total", "code" => e.code.name()).increment(1);
+                frame(request_id, e)
+            }
+        };
+        // The reply writer is gone only when the session is closing.
+        let _ = self.replies.send(bytes).await;
+    }
+
+    pub async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&crate::store::Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, ErrorReply> {
+        let store = self.broker.store.clone();
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(|e| ErrorReply::new(ErrorCode::Internal, e.to_string()))?
+            .map_err(|e| store_error(&e))
+    }
+
+    /// Refuses unless the caller is a member of `conv` (NotFound when it does not exist for them).
+    pub async fn require_member(&self, conv: u64) -> Result<crate::model::MemberRec, ErrorReply> {
+        let user = self.who.user.clone();
+        self.blocking(move |s| s.member(conv, &user))
+            .await?
+            .ok_or_else(|| ErrorReply::new(ErrorCode::NotFound, "no such conversation"))
+    }
+}
+
+pub fn store_error(e: &StoreError) -> ErrorReply {
+    if matches!(e, StoreError::Db(_) | StoreError::Corrupt(_)) {
+        tracing::error!(error = %e, "store error");
+    }
+    ErrorReply::new(e.code(), e.to_string())
+}
+
+pub fn invalid(message: impl Into<String>) -> ErrorReply {
+    ErrorReply::new(ErrorCode::InvalidArgument, message)
+}
+
+/// Reads requests until the stream ends, a fatal framing error happens, or the session closes.
+pub async fn read_loop(
+    broker: Arc<Broker>,
+    who: SessionInfo,
+    mut reader: FrameReader,
+    replies: mpsc::Sender<Bytes>,
+    to_writer: mpsc::Sender<ToWriter>,
+) {
+    tracing::debug!(device = %who.device_id, session = who.session_id, "reading requests");
+    let ctx = Arc::new(Ctx { broker, who, replies, to_writer, inflight: Arc::new(Semaphore::new(MAX_INFLIGHT_SENDS)) });
+    loop {
+        let bytes = match reader.next().await {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => break,
+            Err(ReadError::Frame(e)) => {
+                // The stream cannot be resynchronised after a bad length: say why and close.
+                tracing::info!(error = %e, "framing error");
+                let _ = ctx.replies.send(error_frame(0, e.code(), e.to_string())).await;
+                let goodbye =
+                    Goodbye { reason: CloseReason::ProtocolError, message: e.to_string(), reconnect_after_ms: 0 };
+                let _ = ctx.to_writer.send(ToWriter::Close(goodbye)).await;
+                return;
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "control stream ended");
+                break;
+            }
+        };
+        metrics::counter!("quip_frames_in_total").increment(1);
+        dispatch(&ctx, &bytes).await;
+    }
+    let _ = ctx.to_writer.send(ToWriter::Close(Goodbye::default())).await;
+}
+
+async fn dispatch(ctx: &Arc<Ctx>, bytes: &Bytes) {
+    let frame = match ClientFrame::decode(bytes, &ctx.broker.limits) {
+        Ok(frame) => frame,
+        Err(e) => {
+            // A well-framed but invalid request: answer it and carry on.
+            tracing::info!(error = %e, "bad request frame");
+            ctx.reply(0, Err(ErrorReply::from(&e))).await;
+            return;
+        }
+    };
+    let id = frame.request_id;
+    let reply = match frame.body {
+        ClientBody::Hello(_) => Err(ErrorReply::new(ErrorCode::UnexpectedFrame, "already authenticated")),
+        ClientBody::Ping(p) => session::ping(p),
+        ClientBody::RefreshToken(r) => session::refresh_token(ctx, r).await,
+        ClientBody::Goodbye(_) => {
+            let _ = ctx.to_writer.send(ToWriter::Close(Goodbye::default())).await;
+            return;
+        }
+        ClientBody::UpdateProfile(u) => session::update_profile(ctx, u).await,
+        ClientBody::GetUsers(g) => session::get_users(ctx, g).await,
+        ClientBody::OpenDirect(o) => conversations::open_direct(ctx, o).await,
+        ClientBody::CreateGroup(c) => conversations::create_group(ctx, c).await,
+        ClientBody::GetConversation(g) => conversations::get(ctx, g.conversation_id).await,
+        ClientBody::ListConversations(l) => conversations::list(ctx, l).await,
+        ClientBody::SendMessage(m) => return messages::send(ctx.clone(), id, m).await,
+        ClientBody::GetHistory(h) => messages::history(ctx, h).await,
+        ClientBody::GetMessage(g) => messages::get(ctx, g).await,
+        ClientBody::SyncRequest(s) => {
+            let _ = ctx.to_writer.send(ToWriter::Sync { request_id: id, since: s.since }).await;
+            return;
+        }
+        other => Err(ErrorReply::new(
+            ErrorCode::UnsupportedFrame,
+            format!("{} is not supported by this server yet", other.name()),
+        )),
+    };
+    ctx.reply(id, reply).await;
+}

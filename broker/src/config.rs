@@ -1,0 +1,379 @@
+//! quipd configuration: defaults, then a TOML file, then `QUIP_*` environment variables, then command
+//! line flags; validated once at start with a message that names the setting.
+//!
+//! Every setting has an environment variable made of `QUIP_` and its path in upper case with `_`
+//! between the parts: `store.durability` is `QUIP_STORE_DURABILITY`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// How hard a write is pushed to disk before a send is acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Durability {
+    /// fsync the write-ahead log before acknowledging (survives power loss).
+    Fsync,
+    /// Write the WAL to the OS before acknowledging (survives a process crash, not power loss).
+    Wal,
+    /// No WAL at all: for benchmarks only; a crash loses acknowledged messages.
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// UDP address quipd listens on for QUIC.
+    pub listen: SocketAddr,
+    /// RocksDB store, dev certificate and dev secret live here.
+    pub data_dir: PathBuf,
+    pub tls: TlsConfig,
+    pub auth: AuthConfig,
+    pub store: StoreConfig,
+    pub limits: LimitsConfig,
+    pub shutdown: ShutdownConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM certificate chain. Empty: a self-signed dev certificate kept in the data directory.
+    pub cert: String,
+    /// PEM private key (with `cert`).
+    pub key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// HS256 shared secret. Empty: a random dev secret generated once into the data directory.
+    pub hs256_secret: String,
+    /// PEM public key for RS256 tokens (empty: RS256 not accepted).
+    pub rs256_public_key: String,
+    /// PEM public key for ES256 tokens.
+    pub es256_public_key: String,
+    /// PEM public key for EdDSA tokens.
+    pub eddsa_public_key: String,
+    /// Required `iss` (empty: not checked).
+    pub issuer: String,
+    /// Required `aud` (empty: not checked).
+    pub audience: String,
+    /// Clock skew allowed on `exp` and `nbf`, in seconds.
+    pub leeway_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    pub durability: Durability,
+    /// Most sends grouped into one RocksDB write batch.
+    pub max_batch: usize,
+    /// Bound of the queue of writes waiting for the writer.
+    pub queue: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Largest frame accepted and announced to clients, in bytes.
+    pub max_frame_size: u32,
+    /// Longest message text, in bytes.
+    pub max_text_bytes: usize,
+    /// Frames queued for one session before it is switched to catch-up from the store.
+    pub outbound_queue: usize,
+    /// Interval the client must ping within, in milliseconds.
+    pub heartbeat_ms: u32,
+    /// Most messages in one history page.
+    pub max_page: u32,
+    /// Most members in a group.
+    pub max_group_members: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShutdownConfig {
+    /// How long in-flight work may take to finish after SIGTERM, in milliseconds.
+    pub drain_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `human` or `json`.
+    pub format: String,
+    /// A tracing filter, e.g. `info` or `quip_broker=debug,info`.
+    pub filter: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 4433)),
+            data_dir: PathBuf::from("./data"),
+            tls: TlsConfig::default(),
+            auth: AuthConfig::default(),
+            store: StoreConfig::default(),
+            limits: LimitsConfig::default(),
+            shutdown: ShutdownConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            hs256_secret: String::new(),
+            rs256_public_key: String::new(),
+            es256_public_key: String::new(),
+            eddsa_public_key: String::new(),
+            issuer: String::new(),
+            audience: String::new(),
+            leeway_secs: 30,
+        }
+    }
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self { durability: Durability::Fsync, max_batch: 512, queue: 8192 }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_frame_size: 1024 * 1024,
+            max_text_bytes: 16 * 1024,
+            outbound_queue: 1024,
+            heartbeat_ms: 15_000,
+            max_page: 200,
+            max_group_members: 1024,
+        }
+    }
+}
+
+impl Default for ShutdownConfig {
+    fn default() -> Self {
+        Self { drain_timeout_ms: 10_000 }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: "human".into(), filter: "info".into() }
+    }
+}
+
+/// A configuration that cannot work; the message names the setting.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config: {0}")]
+    Parse(String),
+    #[error("config: {setting} {reason}")]
+    Invalid { setting: &'static str, reason: String },
+}
+
+impl Config {
+    /// Defaults, overlaid by the TOML file (if any), then by `QUIP_*` variables from `env`.
+    pub fn load(
+        file: Option<&std::path::Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut value = toml::Value::try_from(Config::default()).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        if let Some(path) = file {
+            let text =
+                std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+            let file_value: toml::Value = toml::from_str(&text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+            merge(&mut value, file_value);
+        }
+        let env: Vec<(String, String)> = env.into_iter().filter(|(k, _)| k.starts_with("QUIP_")).collect();
+        apply_env(&mut value, "QUIP", &env)?;
+        let config: Config = value.try_into().map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
+        Ok(config)
+    }
+
+    /// Checks every setting; the first problem found is returned.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |setting, reason: &str| Err(ConfigError::Invalid { setting, reason: reason.to_owned() });
+        let limits = quip_protocol::Limits { max_frame_size: self.limits.max_frame_size, ..Default::default() };
+        if let Err(e) = limits.validate() {
+            return Err(ConfigError::Invalid { setting: "limits.max_frame_size", reason: e.to_string() });
+        }
+        if self.limits.max_text_bytes == 0 || self.limits.max_text_bytes > 64 * 1024 {
+            return invalid("limits.max_text_bytes", "must be 1..=65536");
+        }
+        if self.limits.outbound_queue < 16 {
+            return invalid("limits.outbound_queue", "must be at least 16");
+        }
+        if self.limits.heartbeat_ms < 1000 {
+            return invalid("limits.heartbeat_ms", "must be at least 1000");
+        }
+        if self.limits.max_page == 0 || self.limits.max_page > 1000 {
+            return invalid("limits.max_page", "must be 1..=1000");
+        }
+        if self.limits.max_group_members < 2 {
+            return invalid("limits.max_group_members", "must be at least 2");
+        }
+        if self.store.max_batch == 0 || self.store.queue == 0 {
+            return invalid("store.max_batch", "store.max_batch and store.queue must be positive");
+        }
+        if self.tls.cert.is_empty() != self.tls.key.is_empty() {
+            return invalid("tls.cert", "tls.cert and tls.key must be given together");
+        }
+        if !self.auth.hs256_secret.is_empty() && self.auth.hs256_secret.len() < 32 {
+            return invalid("auth.hs256_secret", "must be at least 32 bytes");
+        }
+        if !matches!(self.log.format.as_str(), "human" | "json") {
+            return invalid("log.format", "must be \"human\" or \"json\"");
+        }
+        Ok(())
+    }
+}
+
+fn merge(base: &mut toml::Value, over: toml::Value) {
+    match (base, over) {
+        (toml::Value::Table(b), toml::Value::Table(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(existing) => merge(existing, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
+fn apply_env(value: &mut toml::Value, prefix: &str, env: &[(String, String)]) -> Result<(), ConfigError> {
+    let toml::Value::Table(table) = value else { return Ok(()) };
+    for (key, slot) in table.iter_mut() {
+        let name = format!("{prefix}_{}", key.to_uppercase());
+        if slot.is_table() {
+            apply_env(slot, &name, env)?;
+            continue;
+        }
+        let Some((_, raw)) = env.iter().find(|(k, _)| *k == name) else { continue };
+        *slot = match slot {
+            toml::Value::Integer(_) => toml::Value::Integer(
+                raw.parse().map_err(|_| ConfigError::Parse(format!("{name}={raw:?} is not an integer")))?,
+            ),
+            toml::Value::Boolean(_) => toml::Value::Boolean(
+                raw.parse().map_err(|_| ConfigError::Parse(format!("{name}={raw:?} is not true or false")))?,
+            ),
+            _ => toml::Value::String(raw.clone()),
+        };
+    }
+    Ok(())
+}
+
+/// `quipd config example`: every setting with its default and a comment.
+pub const EXAMPLE: &str = r#"# quipd configuration. Every setting is optional; shown with its default.
+# Each can also be set from the environment: QUIP_ + its path in upper case, e.g. QUIP_STORE_DURABILITY=wal.
+
+# UDP address for QUIC (ALPN quip/1).
+listen = "127.0.0.1:4433"
+# RocksDB store, dev certificate (dev-cert.pem, dev-key.pem) and dev secret (dev-secret) live here.
+data_dir = "./data"
+
+[tls]
+# PEM certificate chain and private key. Both empty: a self-signed dev certificate kept in data_dir,
+# its SHA-256 fingerprint printed at start so clients can pin it.
+cert = ""
+key = ""
+
+[auth]
+# HS256 shared secret (at least 32 bytes). Empty: a random dev secret generated once into data_dir.
+hs256_secret = ""
+# PEM public keys; a token is verified only by the key of its own algorithm. Empty: not accepted.
+rs256_public_key = ""
+es256_public_key = ""
+eddsa_public_key = ""
+# Required `iss` and `aud` claims. Empty: not checked.
+issuer = ""
+audience = ""
+# Clock skew allowed on exp and nbf, in seconds.
+leeway_secs = 30
+
+[store]
+# "fsync" (survives power loss), "wal" (survives a crash of quipd) or "none" (benchmarks only).
+durability = "fsync"
+# Most concurrent sends grouped into one RocksDB write batch.
+max_batch = 512
+# Writes that may wait for the writer before senders are pushed back.
+queue = 8192
+
+[limits]
+# Largest frame accepted, in bytes (16384..=16777216).
+max_frame_size = 1048576
+# Longest message text, in bytes.
+max_text_bytes = 16384
+# Frames queued for one session before it is switched to catch-up from the store.
+outbound_queue = 1024
+# Clients ping at least this often (ms); a session silent for 3 intervals is closed.
+heartbeat_ms = 15000
+# Most messages in one history page.
+max_page = 200
+# Most members in a group.
+max_group_members = 1024
+
+[shutdown]
+# After SIGTERM/SIGINT: how long in-flight sends may take to finish (ms).
+drain_timeout_ms = 10000
+
+[log]
+# "human" or "json".
+format = "human"
+# tracing filter, e.g. "info" or "quip_broker=debug,info".
+filter = "info"
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_parses_to_the_defaults() {
+        let parsed: Config = toml::from_str(EXAMPLE).unwrap();
+        assert_eq!(parsed, Config::default());
+        assert!(parsed.validate().is_ok());
+    }
+
+    #[test]
+    fn env_overrides_file_and_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("quipd.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:5000\"\n[store]\ndurability = \"wal\"\nmax_batch = 7\n").unwrap();
+        let env = vec![
+            ("QUIP_STORE_MAX_BATCH".to_owned(), "9".to_owned()),
+            ("QUIP_LOG_FORMAT".to_owned(), "json".to_owned()),
+            ("HOME".to_owned(), "/root".to_owned()),
+        ];
+        let c = Config::load(Some(&path), env).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:5000".parse().unwrap());
+        assert_eq!(c.store.durability, Durability::Wal);
+        assert_eq!(c.store.max_batch, 9);
+        assert_eq!(c.log.format, "json");
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let env = vec![("QUIP_LIMITS_OUTBOUND_QUEUE".to_owned(), "lots".to_owned())];
+        let err = Config::load(None, env).unwrap_err().to_string();
+        assert!(err.contains("QUIP_LIMITS_OUTBOUND_QUEUE"), "{err}");
+        let c = Config { log: LogConfig { format: "xml".into(), ..LogConfig::default() }, ..Config::default() };
+        assert!(c.validate().unwrap_err().to_string().contains("log.format"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("quipd.toml");
+        std::fs::write(&path, "[store]\ndurabilty = \"wal\"\n").unwrap();
+        assert!(Config::load(Some(&path), Vec::new()).unwrap_err().to_string().contains("durabilty"));
+    }
+}

@@ -1,0 +1,200 @@
+//! The routing table: which sessions each online user has, and fan-out to them.
+//!
+//! Concurrency: the table is split into shards, each a `RwLock<HashMap<user, Arc<[SessionHandle]>>>`.
+//! A delivery takes a shard's read lock only long enough to clone one `Arc` (a reference count), then
+//! pushes to the sessions' queues with the lock released; no lock is ever held across `.await` or
+//! while pushing. Registering a session copies that user's small slice under the write lock.
+//!
+//! Slow consumers: every session has a bounded queue. When a push finds it full, the frame is dropped
+//! for that session and the session is flagged as lagging; the session then catches up from the store
+//! (messages are durable before they are published), so it loses nothing and quipd's memory stays
+//! bounded. Ephemeral events (typing, presence) dropped this way are not replayed.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use crate::model::{ConvId, Seq, UserId};
+
+static SLOW_CONSUMER_SWITCHES: AtomicU64 = AtomicU64::new(0);
+
+/// How many times, since start, a session's queue overflowed and it was switched to catch-up.
+pub fn slow_consumer_switches() -> u64 {
+    SLOW_CONSUMER_SWITCHES.load(Ordering::Relaxed)
+}
+
+/// One frame queued for a session.
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    /// A stored message (deduplicated and gap-checked by sequence in the session).
+    Message { conv: ConvId, seq: Seq, frame: Bytes },
+    /// Any other event, already encoded.
+    Event(Bytes),
+    /// Say this Goodbye and close the session.
+    Close(quip_protocol::family::session::Goodbye),
+}
+
+/// How the hub reaches one session.
+#[derive(Debug, Clone)]
+pub struct SessionHandle {
+    pub session_id: u64,
+    pub device_id: Arc<str>,
+    pub tx: mpsc::Sender<Outbound>,
+    pub lagging: Arc<AtomicBool>,
+}
+
+impl SessionHandle {
+    /// Queues a frame without waiting. A full queue flags the session as lagging.
+    pub fn push(&self, frame: Outbound) -> bool {
+        match self.tx.try_send(frame) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                if !self.lagging.swap(true, Ordering::AcqRel) {
+                    SLOW_CONSUMER_SWITCHES.fetch_add(1, Ordering::Relaxed);
+                    metrics::counter!("quip_slow_consumer_switches_total").increment(1);
+                    tracing::debug!(session = self.session_id, "outbound queue full: switching to catch-up");
+                }
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+}
+
+const SHARDS: usize = 32;
+
+type Shard = RwLock<HashMap<UserId, Arc<[SessionHandle]>>>;
+
+/// The online sessions of every user.
+#[derive(Debug)]
+pub struct Hub {
+    shards: Box<[Shard]>,
+    hasher: RandomState,
+    sessions: AtomicUsize,
+    users: AtomicUsize,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self {
+            shards: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
+            hasher: RandomState::new(),
+            sessions: AtomicUsize::new(0),
+            users: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl Hub {
+    fn shard(&self, user: &str) -> &Shard {
+        let i = (self.hasher.hash_one(user) as usize) % self.shards.len();
+        &self.shards[i]
+    }
+
+    /// Adds a session of `user`; returns how many sessions the user now has.
+    pub fn register(&self, user: &str, handle: SessionHandle) -> usize {
+        let mut shard = self.shard(user).write().unwrap_or_else(|e| e.into_inner());
+        let entry = shard.entry(user.to_owned()).or_insert_with(|| Arc::from(Vec::new()));
+        if entry.is_empty() {
+            self.users.fetch_add(1, Ordering::Relaxed);
+        }
+        let mut list: Vec<SessionHandle> = entry.iter().cloned().collect();
+        list.push(handle);
+        let n = list.len();
+        *entry = list.into();
+        self.sessions.fetch_add(1, Ordering::Relaxed);
+        n
+    }
+
+    /// Removes a session; returns how many sessions the user still has.
+    pub fn unregister(&self, user: &str, session_id: u64) -> usize {
+        let mut shard = self.shard(user).write().unwrap_or_else(|e| e.into_inner());
+        let Some(entry) = shard.get_mut(user) else { return 0 };
+        let before = entry.len();
+        let list: Vec<SessionHandle> = entry.iter().filter(|h| h.session_id != session_id).cloned().collect();
+        if list.len() < before {
+            self.sessions.fetch_sub(1, Ordering::Relaxed);
+        }
+        let n = list.len();
+        if n == 0 {
+            shard.remove(user);
+            self.users.fetch_sub(1, Ordering::Relaxed);
+        } else {
+            *entry = list.into();
+        }
+        n
+    }
+
+    /// The sessions of one user (a cheap clone of a shared slice).
+    pub fn sessions_of(&self, user: &str) -> Option<Arc<[SessionHandle]>> {
+        self.shard(user).read().unwrap_or_else(|e| e.into_inner()).get(user).cloned()
+    }
+
+    /// Pushes `frame` to every session of every user in `users`; returns how many sessions got it.
+    pub fn deliver(&self, users: &[UserId], frame: &Outbound) -> usize {
+        let mut delivered = 0;
+        for user in users {
+            let Some(sessions) = self.sessions_of(user) else { continue };
+            for s in sessions.iter() {
+                if s.push(frame.clone()) {
+                    delivered += 1;
+                }
+            }
+        }
+        delivered
+    }
+
+    pub fn online_sessions(&self) -> usize {
+        self.sessions.load(Ordering::Relaxed)
+    }
+
+    pub fn online_users(&self) -> usize {
+        self.users.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn handle(id: u64, cap: usize) -> (SessionHandle, mpsc::Receiver<Outbound>) {
+        let (tx, rx) = mpsc::channel(cap);
+        (SessionHandle { session_id: id, device_id: "d".into(), tx, lagging: Arc::default() }, rx)
+    }
+
+    #[test]
+    fn delivers_to_every_session_of_every_user() {
+        let hub = Hub::default();
+        let (a1, mut ra1) = handle(1, 4);
+        let (a2, mut ra2) = handle(2, 4);
+        let (b1, mut rb1) = handle(3, 4);
+        hub.register("a", a1);
+        hub.register("a", a2);
+        hub.register("b", b1);
+        assert_eq!(hub.online_users(), 2);
+        let n = hub.deliver(&["a".into(), "b".into(), "nobody".into()], &Outbound::Event(Bytes::from_static(b"x")));
+        assert_eq!(n, 3);
+        assert!(ra1.try_recv().is_ok() && ra2.try_recv().is_ok() && rb1.try_recv().is_ok());
+        assert_eq!(hub.unregister("a", 1), 1);
+        assert_eq!(hub.unregister("a", 2), 0);
+        assert_eq!(hub.online_users(), 1);
+        assert_eq!(hub.online_sessions(), 1);
+    }
+
+    #[test]
+    fn a_full_queue_flags_the_session_instead_of_growing() {
+        let hub = Hub::default();
+        let (h, _rx) = handle(1, 2);
+        let lagging = h.lagging.clone();
+        hub.register("a", h);
+        let frame = Outbound::Event(Bytes::from_static(b"x"));
+        assert_eq!(hub.deliver(&["a".into()], &frame), 1);
+        assert_eq!(hub.deliver(&["a".into()], &frame), 1);
+        assert_eq!(hub.deliver(&["a".into()], &frame), 0);
+        assert!(lagging.load(Ordering::Acquire));
+    }
+}

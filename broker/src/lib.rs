@@ -1,0 +1,58 @@
+//! quipd, the Quip broker.
+//!
+//! Entry point: [`Server::bind`] then [`Server::run`] with a shutdown future. Data flow (see
+//! docs/ARCHITECTURE.md): a session (`session/`) reads requests and runs them (`cmd/`); writes go to
+//! the single writer (`store/writer.rs`), which commits them to RocksDB in batches and then hands what
+//! it committed to `fanout.rs`, which encodes each event once and pushes it through the routing table
+//! (`hub.rs`) into every recipient session's bounded queue.
+
+pub mod auth;
+mod cmd;
+pub mod config;
+mod convert;
+mod fanout;
+pub mod hub;
+mod io;
+pub mod model;
+mod server;
+mod session;
+pub mod store;
+pub mod tls;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+pub use server::{Server, ServerError};
+
+/// What every session shares.
+pub struct Broker {
+    pub cfg: Arc<config::Config>,
+    pub limits: quip_protocol::Limits,
+    pub store: store::Store,
+    pub writer: store::Writer,
+    pub hub: Arc<hub::Hub>,
+    pub auth: Arc<auth::Authenticator>,
+    next_session: AtomicU64,
+}
+
+impl std::fmt::Debug for Broker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Broker").field("store", &self.store).finish_non_exhaustive()
+    }
+}
+
+impl Broker {
+    fn next_session_id(&self) -> u64 {
+        self.next_session.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn drain_timeout(&self) -> Duration {
+        Duration::from_millis(self.cfg.shutdown.drain_timeout_ms)
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}

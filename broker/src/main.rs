@@ -1,0 +1,155 @@
+//! `quipd`: run the broker, mint a dev token, or print an example configuration.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use quip_broker::Server;
+use quip_broker::auth::{Authenticator, dev_claims};
+use quip_broker::config::{self, Config};
+
+#[derive(Debug, Parser)]
+#[command(name = "quipd", version, about = "Quip chat broker")]
+struct Cli {
+    /// TOML configuration file (`quipd config example` prints one).
+    #[arg(long, short, global = true, env = "QUIP_CONFIG")]
+    config: Option<PathBuf>,
+    /// UDP address to listen on (overrides `listen`).
+    #[arg(long, global = true)]
+    listen: Option<std::net::SocketAddr>,
+    /// Data directory (overrides `data_dir`).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the broker (the default).
+    Run,
+    /// Mint a token signed with the configured HS256 secret (or the dev secret in the data directory).
+    Token {
+        /// The user id (`sub`).
+        #[arg(long)]
+        user: String,
+        /// Display name (`name` claim).
+        #[arg(long)]
+        name: Option<String>,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 86_400)]
+        ttl: u64,
+    },
+    /// Configuration helpers.
+    Config {
+        #[command(subcommand)]
+        what: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print every setting with its default and a comment.
+    Example,
+    /// Load and validate the configuration, then print it.
+    Check,
+}
+
+fn load(cli: &Cli) -> anyhow::Result<Config> {
+    let mut cfg = Config::load(cli.config.as_deref(), std::env::vars())?;
+    if let Some(listen) = cli.listen {
+        cfg.listen = listen;
+    }
+    if let Some(dir) = &cli.data_dir {
+        cfg.data_dir = dir.clone();
+    }
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+fn mint(cfg: &Config, user: &str, name: Option<&str>, ttl: u64) -> anyhow::Result<String> {
+    std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("creating {}", cfg.data_dir.display()))?;
+    let secret = if cfg.auth.hs256_secret.is_empty() {
+        quip_broker::tls::dev_secret(&cfg.data_dir)?
+    } else {
+        cfg.auth.hs256_secret.as_bytes().to_vec()
+    };
+    let auth = Authenticator::new(&cfg.auth, Some(&secret))?;
+    let now = quip_broker::now_ms() / 1000;
+    auth.mint(&dev_claims(user, name, now, ttl, &cfg.auth)).context("cannot sign the token")
+}
+
+fn init_logs(cfg: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cfg.log.filter));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if cfg.log.format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    tracing::info!("signal received");
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match &cli.command {
+        Some(Command::Config { what: ConfigCommand::Example }) => {
+            print!("{}", config::EXAMPLE);
+            return Ok(());
+        }
+        Some(Command::Config { what: ConfigCommand::Check }) => {
+            let cfg = load(&cli)?;
+            print!("{}", toml::to_string_pretty(&cfg)?);
+            return Ok(());
+        }
+        Some(Command::Token { user, name, ttl }) => {
+            let cfg = load(&cli)?;
+            println!("{}", mint(&cfg, user, name.as_deref(), *ttl)?);
+            return Ok(());
+        }
+        Some(Command::Run) | None => {}
+    }
+
+    let cfg = load(&cli)?;
+    init_logs(&cfg);
+    let dev_token =
+        if cfg.auth.hs256_secret.is_empty() { Some(mint(&cfg, "alice", Some("Alice"), 86_400)?) } else { None };
+    let server = Server::bind(cfg.clone())?;
+    let addr = server.local_addr()?;
+    println!("quipd listening on {addr} (QUIC, ALPN quip/1), data in {}", cfg.data_dir.display());
+    println!("certificate SHA-256 fingerprint: {}", server.fingerprint());
+    if let Some(token) = dev_token {
+        println!("dev token for user alice (24 h): {token}");
+        println!("more tokens: quipd token --data-dir {} --user bob", cfg.data_dir.display());
+        println!(
+            "chat: cargo run --release -p quip-sdk --example chat -- --server {addr} --fingerprint {} --token <token>",
+            server.fingerprint()
+        );
+    }
+    server.run(shutdown_signal()).await?;
+    Ok(())
+}

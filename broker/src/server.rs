@@ -1,0 +1,148 @@
+//! The QUIC listener: `Server::bind` opens the store, starts the writer and binds the endpoint;
+//! `Server::run(shutdown)` accepts connections until `shutdown` resolves, then drains.
+//!
+//! Shutdown, in order: stop accepting; tell every session (they finish in-flight sends, send
+//! Goodbye(ServerShutdown) and close); wait for them up to the drain deadline; stop the writer after
+//! the commands already queued; flush RocksDB; wait for the connections to close.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use quinn::crypto::rustls::QuicServerConfig;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::auth::Authenticator;
+use crate::config::Config;
+use crate::fanout::HubPublisher;
+use crate::hub::Hub;
+use crate::store::{Store, Writer};
+use crate::tls::TlsMaterial;
+use crate::{Broker, session};
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("cannot create data directory {0}: {1}")]
+    DataDir(String, std::io::Error),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
+    #[error("store: {0}")]
+    Store(#[from] crate::store::StoreError),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+    #[error("QUIC configuration: {0}")]
+    Quic(String),
+}
+
+/// A bound, not yet running, quipd.
+pub struct Server {
+    broker: Arc<Broker>,
+    endpoint: quinn::Endpoint,
+    writer_thread: std::thread::JoinHandle<()>,
+    fingerprint: String,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server").field("addr", &self.endpoint.local_addr().ok()).finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Validates `cfg`, opens the store under `cfg.data_dir`, starts the writer and binds `cfg.listen`.
+    pub fn bind(cfg: Config) -> Result<Self, ServerError> {
+        cfg.validate()?;
+        std::fs::create_dir_all(&cfg.data_dir)
+            .map_err(|e| ServerError::DataDir(cfg.data_dir.display().to_string(), e))?;
+        let tls = TlsMaterial::load(&cfg.tls, &cfg.data_dir)?;
+        let secret = if cfg.auth.hs256_secret.is_empty() {
+            crate::tls::dev_secret(&cfg.data_dir)?
+        } else {
+            cfg.auth.hs256_secret.as_bytes().to_vec()
+        };
+        let auth = Arc::new(Authenticator::new(&cfg.auth, Some(&secret))?);
+        let store = Store::open(&cfg.data_dir.join("store"), &cfg.store)?;
+        let hub = Arc::new(Hub::default());
+        let publisher = HubPublisher { hub: hub.clone(), store: store.clone() };
+        let (writer, writer_thread) = Writer::start(store.clone(), &cfg.store, publisher)?;
+
+        let mut transport = quinn::TransportConfig::default();
+        let idle = Duration::from_millis(u64::from(cfg.limits.heartbeat_ms) * 3);
+        transport.max_idle_timeout(Some(idle.try_into().map_err(|e| ServerError::Quic(format!("{e}")))?));
+        transport.max_concurrent_bidi_streams(4u32.into());
+        transport.max_concurrent_uni_streams(4u32.into());
+        let quic = QuicServerConfig::try_from(tls.server_config()?).map_err(|e| ServerError::Quic(e.to_string()))?;
+        let mut server_config = quinn::ServerConfig::with_crypto(Arc::new(quic));
+        server_config.transport_config(Arc::new(transport));
+        let endpoint =
+            quinn::Endpoint::server(server_config, cfg.listen).map_err(|e| ServerError::Bind(cfg.listen, e))?;
+
+        let limits = quip_protocol::Limits { max_frame_size: cfg.limits.max_frame_size, ..Default::default() };
+        let broker =
+            Arc::new(Broker { cfg: Arc::new(cfg), limits, store, writer, hub, auth, next_session: AtomicU64::new(1) });
+        Ok(Self { broker, endpoint, writer_thread, fingerprint: tls.fingerprint() })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.endpoint.local_addr()
+    }
+
+    /// SHA-256 fingerprint of the certificate served (what clients pin).
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// The shared state (for tests and the admin API).
+    pub fn broker(&self) -> Arc<Broker> {
+        self.broker.clone()
+    }
+
+    /// Accepts connections until `shutdown` resolves, then drains and returns.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
+        let Server { broker, endpoint, writer_thread, .. } = self;
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut sessions = JoinSet::new();
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                incoming = endpoint.accept() => {
+                    let Some(incoming) = incoming else { break };
+                    metrics::counter!("quip_connections_total", "transport" => "quic").increment(1);
+                    sessions.spawn(session::serve(broker.clone(), incoming, stop_rx.clone()));
+                }
+                Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
+            }
+        }
+
+        tracing::info!(sessions = sessions.len(), "shutting down: draining sessions");
+        endpoint.set_server_config(None);
+        let _ = stop_tx.send(true);
+        let deadline = broker.drain_timeout() + Duration::from_secs(1);
+        if tokio::time::timeout(deadline, async { while sessions.join_next().await.is_some() {} }).await.is_err() {
+            tracing::warn!(left = sessions.len(), "drain deadline passed; closing the rest");
+            sessions.abort_all();
+        }
+
+        let store = broker.store.clone();
+        let writer = broker.writer.clone();
+        drop(broker);
+        writer.shutdown().await;
+        let _ = tokio::task::spawn_blocking(move || writer_thread.join()).await;
+        if let Err(e) = store.flush() {
+            tracing::error!(error = %e, "flushing the store failed");
+        }
+        endpoint.close(session::close_code::SHUTDOWN.into(), b"server shutting down");
+        let _ = tokio::time::timeout(Duration::from_secs(2), endpoint.wait_idle()).await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}

@@ -1,0 +1,195 @@
+//! What one session has been sent, per conversation, and how it catches up.
+//!
+//! `delivered[conv]` is the highest sequence number written to the client's event stream. A live
+//! message is written only if it is the next one; an older one is a duplicate (already replayed from
+//! the store) and is dropped; a newer one means the session missed some (its queue overflowed) and
+//! the gap is filled from the store first. Because every message is durable before it is published,
+//! the store always holds what the hub may have dropped: no gap, no duplicate.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use quip_protocol::ResumePoint;
+use quip_protocol::family::messages::{MessageEvent, SyncDone};
+
+use super::frame;
+use crate::Broker;
+use crate::hub::Outbound;
+use crate::model::{ConvId, Seq, StoredMessage};
+use crate::store::StoreError;
+
+/// Messages read from the store per page while replaying.
+const PAGE: usize = 256;
+/// Replayed frames are written to the stream in chunks of about this size.
+const WRITE_CHUNK: usize = 64 * 1024;
+
+pub struct Delivery {
+    broker: Arc<Broker>,
+    user: String,
+    delivered: HashMap<ConvId, Seq>,
+    buf: Vec<u8>,
+}
+
+impl Delivery {
+    pub fn new(broker: Arc<Broker>, user: String) -> Self {
+        Self { broker, user, delivered: HashMap::new(), buf: Vec::new() }
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&crate::store::Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let store = self.broker.store.clone();
+        Ok(tokio::task::spawn_blocking(move || f(&store)).await??)
+    }
+
+    /// Called once the session is registered with the hub. When the client resumes, what it missed
+    /// since its resume point is replayed; otherwise everything committed after the Welcome's global
+    /// cursor is sent (it may have been published before the session was registered). Then SyncDone.
+    pub async fn start(
+        &mut self,
+        events: &mut quinn::SendStream,
+        resume: Option<&ResumePoint>,
+        welcome_cursor: u64,
+    ) -> anyhow::Result<()> {
+        let user = self.user.clone();
+        let heads = self
+            .blocking(move |s| {
+                s.user_convs(&user)?.into_iter().map(|c| Ok((c, s.conv_head(c)?))).collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        for (conv, head) in &heads {
+            self.delivered.insert(*conv, head.last_seq);
+        }
+        let replayed = match resume {
+            Some(point) => self.replay_since(events, point, true).await?,
+            None => {
+                let since_welcome = ResumePoint { cursors: Vec::new(), global_cursor: welcome_cursor };
+                self.replay_since(events, &since_welcome, false).await?;
+                0
+            }
+        };
+        // The event stream always opens with SyncDone: "you are live from here".
+        let done = SyncDone { global_cursor: self.broker.store.global_cursor(), replayed };
+        events.write_all(&frame(0, done)).await?;
+        Ok(())
+    }
+
+    /// A SyncRequest: replay since `since`, then report.
+    pub async fn sync(&mut self, events: &mut quinn::SendStream, since: &ResumePoint) -> anyhow::Result<SyncDone> {
+        let replayed = self.replay_since(events, since, true).await?;
+        Ok(SyncDone { global_cursor: self.broker.store.global_cursor(), replayed })
+    }
+
+    async fn replay_since(
+        &mut self,
+        events: &mut quinn::SendStream,
+        point: &ResumePoint,
+        replay: bool,
+    ) -> anyhow::Result<u32> {
+        let cursors: HashMap<ConvId, Seq> = point.cursors.iter().map(|c| (c.conversation_id, c.seq)).collect();
+        let user = self.user.clone();
+        let heads = self
+            .blocking(move |s| {
+                s.user_convs(&user)?.into_iter().map(|c| Ok((c, s.conv_head(c)?))).collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        let mut replayed = 0u32;
+        for (conv, head) in heads {
+            if let Some(&seen) = cursors.get(&conv) {
+                replayed += self.replay_range(events, conv, seen, head.last_seq, replay).await?;
+            } else if head.last_lsn > point.global_cursor {
+                let lsn = point.global_cursor;
+                let first = self.blocking(move |s| Ok(s.since_lsn(conv, lsn, 1)?.first().map(|m| m.seq))).await?;
+                if let Some(first) = first {
+                    replayed += self.replay_range(events, conv, first - 1, head.last_seq, replay).await?;
+                }
+            }
+            let d = self.delivered.entry(conv).or_insert(0);
+            *d = (*d).max(head.last_seq);
+        }
+        self.flush(events).await?;
+        Ok(replayed)
+    }
+
+    /// Writes messages `after < seq <= up_to` of `conv` from the store (buffered; call `flush`).
+    async fn replay_range(
+        &mut self,
+        events: &mut quinn::SendStream,
+        conv: ConvId,
+        after: Seq,
+        up_to: Seq,
+        replay: bool,
+    ) -> anyhow::Result<u32> {
+        let mut next = after;
+        let mut count = 0u32;
+        while next < up_to {
+            let from = next;
+            let page = self.blocking(move |s| s.range(conv, from, up_to, PAGE)).await?;
+            let Some(last) = page.last() else { break };
+            next = last.seq;
+            for m in &page {
+                self.buf.extend_from_slice(&message_frame(m, replay));
+                count += 1;
+                if self.buf.len() >= WRITE_CHUNK {
+                    self.flush(events).await?;
+                }
+            }
+            self.delivered.insert(conv, next);
+        }
+        Ok(count)
+    }
+
+    async fn flush(&mut self, events: &mut quinn::SendStream) -> anyhow::Result<()> {
+        if !self.buf.is_empty() {
+            events.write_all(&self.buf).await?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    /// A frame from the hub.
+    pub async fn deliver(&mut self, events: &mut quinn::SendStream, out: Outbound) -> anyhow::Result<()> {
+        match out {
+            Outbound::Message { conv, seq, frame } => {
+                match self.delivered.get(&conv).copied() {
+                    Some(d) if seq <= d => return Ok(()),
+                    Some(d) if seq > d + 1 => {
+                        self.replay_range(events, conv, d, seq - 1, false).await?;
+                        self.flush(events).await?;
+                    }
+                    _ => {}
+                }
+                events.write_all(&frame).await?;
+                self.delivered.insert(conv, seq);
+                metrics::counter!("quip_deliveries_total").increment(1);
+            }
+            Outbound::Event(frame) => events.write_all(&frame).await?,
+            Outbound::Close(_) => {}
+        }
+        Ok(())
+    }
+
+    /// After the session's queue overflowed: bring every conversation up to date from the store.
+    pub async fn catch_up(&mut self, events: &mut quinn::SendStream) -> anyhow::Result<()> {
+        let user = self.user.clone();
+        let heads = self
+            .blocking(move |s| {
+                s.user_convs(&user)?.into_iter().map(|c| Ok((c, s.conv_head(c)?))).collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        for (conv, head) in heads {
+            let d = self.delivered.get(&conv).copied().unwrap_or(0);
+            if head.last_seq > d {
+                self.replay_range(events, conv, d, head.last_seq, false).await?;
+            }
+        }
+        self.flush(events).await
+    }
+}
+
+/// A MessageEvent frame for a stored message.
+pub fn message_frame(m: &StoredMessage, replay: bool) -> Bytes {
+    frame(0, MessageEvent { message: crate::convert::message(m), cursor: m.lsn, replay })
+}

@@ -1,0 +1,144 @@
+//! The handshake: the client opens the control stream and sends Hello; quipd checks the token,
+//! records the profile the token carries, and answers Welcome (or an error, then closes).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use quip_protocol::family::session::{Hello, Welcome};
+use quip_protocol::{ClientBody, ClientFrame, ErrorCode, PROTOCOL_VERSION, ResumePoint};
+
+use super::{close_code, error_frame, frame};
+use crate::Broker;
+use crate::auth::Identity;
+use crate::io::FrameReader;
+use crate::model::Profile;
+
+/// A session that passed the handshake.
+pub struct Accepted {
+    pub session_id: u64,
+    pub user: String,
+    pub device_id: Arc<str>,
+    pub control_send: quinn::SendStream,
+    pub control_reader: FrameReader,
+    /// Token expiry, seconds since the epoch.
+    pub expires_at: u64,
+    pub resume: Option<ResumePoint>,
+    /// The store-wide cursor announced in Welcome.
+    pub welcome_cursor: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandshakeError {
+    #[error("no control stream: {0}")]
+    Stream(String),
+    #[error("refused with {0}: {1}")]
+    Refused(ErrorCode, String),
+}
+
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub async fn accept(broker: &Broker, conn: &quinn::Connection, session_id: u64) -> Result<Accepted, HandshakeError> {
+    let (mut send, recv) = tokio::time::timeout(HELLO_TIMEOUT, conn.accept_bi())
+        .await
+        .map_err(|_| HandshakeError::Stream("timed out".into()))?
+        .map_err(|e| HandshakeError::Stream(e.to_string()))?;
+    let mut reader = FrameReader::new(recv, broker.cfg.limits.max_frame_size);
+
+    let first = tokio::time::timeout(HELLO_TIMEOUT, reader.next()).await;
+    let (request_id, hello) = match first {
+        Ok(Ok(Some(bytes))) => match ClientFrame::decode(&bytes, &broker.limits) {
+            Ok(ClientFrame { request_id, body: ClientBody::Hello(hello) }) => (request_id, hello),
+            Ok(other) => {
+                let msg = format!("expected Hello, got {}", other.body.name());
+                return Err(refuse(conn, &mut send, other.request_id, ErrorCode::UnexpectedFrame, msg).await);
+            }
+            Err(e) => return Err(refuse(conn, &mut send, 0, e.code(), e.to_string()).await),
+        },
+        Ok(Ok(None)) => return Err(HandshakeError::Stream("closed before Hello".into())),
+        Ok(Err(e)) => return Err(refuse(conn, &mut send, 0, ErrorCode::BadFrame, e.to_string()).await),
+        Err(_) => return Err(refuse(conn, &mut send, 0, ErrorCode::Timeout, "no Hello in time".into()).await),
+    };
+
+    if hello.protocol_version != PROTOCOL_VERSION {
+        let msg = format!(
+            "protocol version {} is not supported (this server speaks {PROTOCOL_VERSION})",
+            hello.protocol_version
+        );
+        return Err(refuse(conn, &mut send, request_id, ErrorCode::UnsupportedVersion, msg).await);
+    }
+    let identity = match broker.auth.verify(&hello.token) {
+        Ok(identity) => identity,
+        Err(e) => {
+            metrics::counter!("quip_authentications_total", "result" => "refused").increment(1);
+            return Err(refuse(conn, &mut send, request_id, e.code(), e.to_string()).await);
+        }
+    };
+    metrics::counter!("quip_authentications_total", "result" => "ok").increment(1);
+
+    let profile = match upsert_profile(broker, &identity).await {
+        Ok(p) => p,
+        Err(e) => return Err(refuse(conn, &mut send, request_id, e.code(), e.to_string()).await),
+    };
+    let welcome = Welcome {
+        protocol_version: PROTOCOL_VERSION,
+        session_id,
+        user: crate::convert::profile(&profile),
+        server_time_ms: crate::now_ms(),
+        heartbeat_ms: broker.cfg.limits.heartbeat_ms,
+        max_frame_size: broker.cfg.limits.max_frame_size,
+        token_expires_at_ms: identity.expires_at.saturating_mul(1000),
+        global_cursor: broker.store.global_cursor(),
+        resuming: hello.resume.is_some(),
+    };
+    let welcome_cursor = welcome.global_cursor;
+    send.write_all(&frame(request_id, welcome)).await.map_err(|e| HandshakeError::Stream(e.to_string()))?;
+    let Hello { device_id, resume, .. } = hello;
+    Ok(Accepted {
+        session_id,
+        user: identity.user_id,
+        device_id: device_id.into(),
+        control_send: send,
+        control_reader: reader,
+        expires_at: identity.expires_at,
+        resume,
+        welcome_cursor,
+    })
+}
+
+/// The profile as stored, updated with the token's `name` and `picture` when they differ.
+async fn upsert_profile(broker: &Broker, id: &Identity) -> Result<Profile, crate::store::StoreError> {
+    let store = broker.store.clone();
+    let user = id.user_id.clone();
+    let existing = tokio::task::spawn_blocking(move || store.profile(&user))
+        .await
+        .map_err(|e| crate::store::StoreError::Db(e.to_string()))??;
+    let mut profile = existing.clone().unwrap_or_else(|| Profile { id: id.user_id.clone(), ..Profile::default() });
+    if id.display_name.is_some() && id.display_name != profile.name {
+        profile.name = id.display_name.clone();
+    }
+    if id.avatar_url.is_some() && id.avatar_url != profile.avatar_url {
+        profile.avatar_url = id.avatar_url.clone();
+    }
+    if existing.as_ref() != Some(&profile) {
+        profile.updated_at_ms = crate::now_ms();
+        broker.writer.put_profile(profile.clone()).await?;
+    }
+    Ok(profile)
+}
+
+async fn refuse(
+    conn: &quinn::Connection,
+    send: &mut quinn::SendStream,
+    request_id: u64,
+    code: ErrorCode,
+    message: String,
+) -> HandshakeError {
+    tracing::info!(%code, %message, "handshake refused");
+    // Best effort: tell the client why, then close.
+    let _ = send.write_all(&error_frame(request_id, code, message.clone())).await;
+    let _ = send.finish();
+    let _ = tokio::time::timeout(Duration::from_millis(500), send.stopped()).await;
+    let close = if code.as_u16() / 1000 == 2 { close_code::AUTH_FAILED } else { close_code::PROTOCOL_ERROR };
+    conn.close(close.into(), code.name().as_bytes());
+    HandshakeError::Refused(code, message)
+}

@@ -1,0 +1,224 @@
+//! One client connection: handshake, then two loops.
+//!
+//! - The *reader* task reads requests from the control stream and runs them (`crate::cmd`); replies
+//!   and session changes go to the writer loop through a bounded channel, so a client that sends
+//!   faster than it reads is slowed down rather than buffered without end.
+//! - The *writer* loop (this module's `run`) owns everything the client is sent: replies on the
+//!   control stream, and events on the event stream in order, deduplicated and gap-checked by
+//!   sequence number (`delivery.rs`). It is the only task that touches the session's delivery state,
+//!   so that state needs no lock.
+
+mod delivery;
+mod handshake;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use quip_protocol::family::session::{CloseReason, Goodbye};
+use quip_protocol::{ErrorCode, ErrorReply, ResumePoint, ServerBody, ServerFrame};
+use tokio::sync::{mpsc, watch};
+use tracing::Instrument;
+
+use crate::Broker;
+use crate::hub::{Outbound, SessionHandle};
+pub use delivery::{Delivery, message_frame};
+
+/// The live MessageEvent frame for a just-committed message (encoded once for every recipient).
+pub fn delivery_frame(m: &crate::model::StoredMessage) -> Bytes {
+    message_frame(m, false)
+}
+
+/// What the reader (and request handlers) ask of the event loop. Replies do not go through it: they
+/// have a writer task of their own, so a client that stops reading events still gets its replies.
+#[derive(Debug)]
+pub enum ToWriter {
+    /// Replay what the client missed since `since`, then answer `request_id` with SyncDone.
+    Sync { request_id: u64, since: ResumePoint },
+    /// The token was refreshed: it now expires at this time (seconds since the epoch).
+    TokenExpiry(u64),
+    /// Say goodbye and close.
+    Close(Goodbye),
+}
+
+/// QUIC application close codes.
+pub mod close_code {
+    pub const NORMAL: u32 = 0;
+    pub const PROTOCOL_ERROR: u32 = 1;
+    pub const AUTH_FAILED: u32 = 2;
+    pub const SHUTDOWN: u32 = 3;
+    pub const TOKEN_EXPIRED: u32 = 4;
+}
+
+/// Encodes a server frame.
+pub fn frame(request_id: u64, body: impl Into<ServerBody>) -> Bytes {
+    ServerFrame::new(request_id, body).encode()
+}
+
+/// Encodes an error reply.
+pub fn error_frame(request_id: u64, code: ErrorCode, message: impl Into<String>) -> Bytes {
+    frame(request_id, ErrorReply::new(code, message))
+}
+
+/// Serves one connection until it closes or the broker shuts down.
+pub async fn serve(broker: Arc<Broker>, incoming: quinn::Incoming, shutdown: watch::Receiver<bool>) {
+    let remote = incoming.remote_address();
+    let conn = match tokio::time::timeout(Duration::from_secs(10), incoming).await {
+        Ok(Ok(conn)) => conn,
+        Ok(Err(e)) => {
+            tracing::debug!(%remote, error = %e, "handshake failed");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(%remote, "handshake timed out");
+            return;
+        }
+    };
+    let session_id = broker.next_session_id();
+    let span = tracing::info_span!("session", id = session_id, %remote);
+    async move {
+        match handshake::accept(&broker, &conn, session_id).await {
+            Ok(session) => run(broker, conn, session, shutdown).await,
+            Err(e) => tracing::info!(error = %e, "session refused"),
+        }
+    }
+    .instrument(span)
+    .await;
+}
+
+async fn run(
+    broker: Arc<Broker>,
+    conn: quinn::Connection,
+    s: handshake::Accepted,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let handshake::Accepted {
+        session_id,
+        user,
+        device_id,
+        control_send,
+        control_reader,
+        expires_at,
+        resume,
+        welcome_cursor,
+    } = s;
+    let (out_tx, mut out_rx) = mpsc::channel::<Outbound>(broker.cfg.limits.outbound_queue);
+    let lagging = Arc::new(AtomicBool::new(false));
+    let handle = SessionHandle { session_id, device_id: device_id.clone(), tx: out_tx, lagging: lagging.clone() };
+    // The same device connecting again replaces its older session.
+    if let Some(existing) = broker.hub.sessions_of(&user) {
+        let replaced = Goodbye {
+            reason: CloseReason::Replaced,
+            message: "the same device connected again".into(),
+            reconnect_after_ms: 0,
+        };
+        for old in existing.iter().filter(|h| h.device_id == device_id) {
+            let _ = old.tx.try_send(Outbound::Close(replaced.clone()));
+        }
+    }
+    broker.hub.register(&user, handle);
+    metrics::gauge!("quip_sessions").increment(1.0);
+    tracing::info!(user = %user, device = %device_id, "session open");
+
+    let result = async {
+        let mut events = conn.open_uni().await?;
+        let mut delivery = Delivery::new(broker.clone(), user.clone());
+        delivery.start(&mut events, resume.as_ref(), welcome_cursor).await?;
+
+        let (reply_tx, reply_rx) = mpsc::channel::<Bytes>(64);
+        let replies = tokio::spawn(write_replies(control_send, reply_rx).in_current_span());
+        let (to_writer, mut from_reader) = mpsc::channel::<ToWriter>(16);
+        let reader = tokio::spawn(
+            crate::cmd::read_loop(
+                broker.clone(),
+                crate::cmd::SessionInfo { user: user.clone(), device_id: device_id.clone(), session_id },
+                control_reader,
+                reply_tx.clone(),
+                to_writer,
+            )
+            .in_current_span(),
+        );
+        let mut expires_at = expires_at;
+        let goodbye = loop {
+            let expiry = tokio::time::sleep(until(expires_at));
+            tokio::select! {
+                biased;
+                _ = shutdown.changed() => break Goodbye {
+                    reason: CloseReason::ServerShutdown,
+                    message: "server shutting down".into(),
+                    reconnect_after_ms: 1000,
+                },
+                () = expiry => break Goodbye { reason: CloseReason::TokenExpired, message: "token expired".into(), reconnect_after_ms: 0 },
+                msg = from_reader.recv() => match msg {
+                    Some(ToWriter::Sync { request_id, since }) => {
+                        let done = delivery.sync(&mut events, &since).await?;
+                        let _ = reply_tx.send(frame(request_id, done)).await;
+                    }
+                    Some(ToWriter::TokenExpiry(at)) => expires_at = at,
+                    Some(ToWriter::Close(goodbye)) => break goodbye,
+                    None => break Goodbye::default(),
+                },
+                out = out_rx.recv() => match out {
+                    Some(Outbound::Close(goodbye)) => break goodbye,
+                    Some(out) => delivery.deliver(&mut events, out).await?,
+                    None => break Goodbye::default(),
+                },
+            }
+            if lagging.swap(false, Ordering::AcqRel) {
+                delivery.catch_up(&mut events).await?;
+            }
+        };
+        reader.abort();
+        drop(reply_tx);
+        // Finish what is in flight: sends already queued to the writer are committed and their acks
+        // written; the reply channel closes when the last of them has replied. On shutdown this may
+        // take up to the drain deadline; otherwise only a moment.
+        let wait = if goodbye.reason == CloseReason::ServerShutdown {
+            broker.drain_timeout()
+        } else {
+            Duration::from_millis(500)
+        };
+        if tokio::time::timeout(wait, replies).await.is_err() {
+            tracing::debug!("replies still pending at close");
+        }
+        let code = match goodbye.reason {
+            CloseReason::ServerShutdown => close_code::SHUTDOWN,
+            CloseReason::TokenExpired => close_code::TOKEN_EXPIRED,
+            CloseReason::ProtocolError => close_code::PROTOCOL_ERROR,
+            _ => close_code::NORMAL,
+        };
+        let reason = goodbye.reason;
+        // Best effort: the client may already be gone. Closing the connection drops unsent data, so
+        // give the Goodbye a moment to be acknowledged first; the close reason names it as well.
+        let _ = events.write_all(&frame(0, goodbye)).await;
+        let _ = events.finish();
+        let _ = tokio::time::timeout(Duration::from_millis(500), events.stopped()).await;
+        conn.close(code.into(), format!("{reason:?}").as_bytes());
+        anyhow::Ok(())
+    }
+    .await;
+
+    broker.hub.unregister(&user, session_id);
+    metrics::gauge!("quip_sessions").decrement(1.0);
+    match result {
+        Ok(()) => tracing::info!("session closed"),
+        Err(e) => tracing::info!(error = %e, "session ended"),
+    }
+}
+
+/// Writes replies to the control stream in the order they are produced, then finishes it.
+async fn write_replies(mut send: quinn::SendStream, mut replies: mpsc::Receiver<Bytes>) {
+    while let Some(bytes) = replies.recv().await {
+        if send.write_all(&bytes).await.is_err() {
+            return;
+        }
+    }
+    let _ = send.finish();
+}
+
+/// Time left until `expires_at` (seconds since the epoch).
+fn until(expires_at: u64) -> Duration {
+    let now = crate::now_ms() / 1000;
+    Duration::from_secs(expires_at.saturating_sub(now))
+}

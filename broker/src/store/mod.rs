@@ -1,0 +1,126 @@
+//! The durable store: RocksDB with one column family per record kind (see `keys.rs`).
+//!
+//! Writes go through one writer thread (`writer.rs`) that assigns ids and sequence numbers and groups
+//! concurrent writes into one atomic batch; reads (`read.rs`) go straight to RocksDB from any thread.
+
+mod keys;
+mod read;
+mod writer;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use quip_protocol::ErrorCode;
+use rocksdb::{ColumnFamilyDescriptor, DB, Options};
+
+pub use read::{Direction, HistoryPage};
+pub use writer::{Committed, NewMessage, Publish, WriteCmd, Writer};
+
+use crate::config::StoreConfig;
+
+/// Why a store operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error("invalid: {0}")]
+    Invalid(String),
+    #[error("the store is shutting down")]
+    Closed,
+    #[error("storage error: {0}")]
+    Db(String),
+    #[error("corrupt record in {0}")]
+    Corrupt(&'static str),
+}
+
+impl StoreError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            StoreError::NotFound => ErrorCode::NotFound,
+            StoreError::Forbidden(_) => ErrorCode::Forbidden,
+            StoreError::Invalid(_) => ErrorCode::InvalidArgument,
+            StoreError::Closed => ErrorCode::Unavailable,
+            StoreError::Db(_) | StoreError::Corrupt(_) => ErrorCode::StoreError,
+        }
+    }
+}
+
+impl From<rocksdb::Error> for StoreError {
+    fn from(e: rocksdb::Error) -> Self {
+        StoreError::Db(e.into_string())
+    }
+}
+
+/// Shared read access to the store; clone freely.
+#[derive(Clone)]
+pub struct Store {
+    db: Arc<DB>,
+    /// The store-wide position of the last committed message, published by the writer after commit.
+    committed_lsn: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.db.path()).finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the store under `dir`.
+    pub fn open(dir: &Path, _cfg: &StoreConfig) -> Result<Self, StoreError> {
+        let mut opts = Options::default();
+        opts.create_if_missing(true);
+        opts.create_missing_column_families(true);
+        opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        opts.increase_parallelism(2);
+        let cfs = keys::ALL.iter().map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+        let db = DB::open_cf_descriptors(&opts, dir, cfs)?;
+        let store = Self { db: Arc::new(db), committed_lsn: Arc::new(AtomicU64::new(0)) };
+        let next_lsn = store.meta_u64(keys::NEXT_LSN)?;
+        store.committed_lsn.store(next_lsn.saturating_sub(1), Ordering::Release);
+        Ok(store)
+    }
+
+    /// The store-wide position of the newest committed message (0: none yet).
+    pub fn global_cursor(&self) -> u64 {
+        self.committed_lsn.load(Ordering::Acquire)
+    }
+
+    /// Flushes memtables and the WAL to disk (shutdown).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush_wal(true)?;
+        for name in keys::ALL {
+            if let Some(cf) = self.db.cf_handle(name) {
+                self.db.flush_cf(&cf)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn cf(&self, name: &'static str) -> Result<&rocksdb::ColumnFamily, StoreError> {
+        self.db.cf_handle(name).ok_or(StoreError::Corrupt(name))
+    }
+
+    fn meta_u64(&self, key: &[u8]) -> Result<u64, StoreError> {
+        let cf = self.cf(keys::META)?;
+        Ok(self.db.get_cf(&cf, key)?.as_deref().and_then(keys::read_u64).unwrap_or(0))
+    }
+
+    /// Direct access for tests that check what is on disk.
+    pub fn raw_db(&self) -> &DB {
+        &self.db
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &'static str) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|_| StoreError::Corrupt(what))
+}
+
+fn encode<T: serde::Serialize>(v: &T) -> Vec<u8> {
+    // Serialising plain structs of strings and integers to a Vec cannot fail.
+    serde_json::to_vec(v).unwrap_or_default()
+}

@@ -1,0 +1,451 @@
+//! The single writer. One OS thread owns every counter (conversation ids, message ids, per-conversation
+//! sequence numbers, the store-wide position) and turns queued commands into RocksDB write batches.
+//!
+//! Why one writer: sequence numbers are then gap-free and total without locks, get-or-create of a
+//! direct conversation cannot race, and concurrent sends are grouped into one atomic batch (one WAL
+//! write and, with `durability = "fsync"`, one fsync for the whole group). Replies go out and events are
+//! published only after the batch is durable, so nothing is acknowledged or delivered that a crash
+//! could lose.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use rocksdb::{WriteBatch, WriteOptions};
+use tokio::sync::{mpsc, oneshot};
+
+use super::keys::{self, msg_key, u64_key};
+use super::{Store, StoreError, encode};
+use crate::config::{Durability, StoreConfig};
+use crate::model::{
+    Ack, AttachmentRec, Context, ConvHead, ConvId, ConvKind, ConvMeta, MemberRec, Profile, Role, Sender, StoredMessage,
+    UserId,
+};
+
+/// A message to append.
+#[derive(Debug, Clone, Default)]
+pub struct NewMessage {
+    pub conv: ConvId,
+    pub sender: Sender,
+    pub client_msg_id: String,
+    pub kind: u8,
+    pub text: String,
+    pub attachments: Vec<AttachmentRec>,
+    pub reply_to: u64,
+    pub metadata: Vec<(String, String)>,
+}
+
+type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+/// What the writer can be asked to do.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum WriteCmd {
+    /// Append a message; the reply is its ack and whether it is a retry of an earlier send.
+    Send { msg: NewMessage, now_ms: u64, reply: Reply<(Ack, bool)> },
+    /// Get or create the direct conversation of two users (and a context); the reply says if it was created.
+    OpenDirect { a: UserId, b: UserId, context: Option<Context>, now_ms: u64, reply: Reply<(ConvId, bool)> },
+    /// Create a group owned by `creator` with `members`.
+    CreateGroup { meta: ConvMeta, members: Vec<UserId>, reply: Reply<ConvId> },
+    /// Create or replace a profile.
+    PutProfile { profile: Profile, reply: Reply<()> },
+    /// Finish what was queued before this, then stop.
+    Shutdown,
+}
+
+/// What became durable, for fan-out.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Committed {
+    Message { msg: Arc<StoredMessage>, members: Arc<[UserId]> },
+    ConvCreated { conv: ConvId, members: Arc<[UserId]> },
+}
+
+/// Receives what each batch committed, on the writer thread, in commit order. Must not block.
+pub trait Publish: Send + 'static {
+    fn publish(&self, events: Vec<Committed>);
+}
+
+/// A handle to the writer thread; clone freely. When every handle is dropped the thread finishes the
+/// commands already queued and exits.
+#[derive(Debug, Clone)]
+pub struct Writer {
+    tx: mpsc::Sender<WriteCmd>,
+}
+
+impl Writer {
+    /// Starts the writer thread.
+    pub fn start(
+        store: Store,
+        cfg: &StoreConfig,
+        publisher: impl Publish,
+    ) -> Result<(Writer, std::thread::JoinHandle<()>), StoreError> {
+        let (tx, rx) = mpsc::channel(cfg.queue);
+        let mut state = State::load(store, cfg)?;
+        let handle = std::thread::Builder::new()
+            .name("quip-writer".into())
+            .spawn(move || state.run(rx, publisher))
+            .map_err(|e| StoreError::Db(e.to_string()))?;
+        Ok((Writer { tx }, handle))
+    }
+
+    async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> WriteCmd) -> Result<T, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(make(reply)).await.map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Queues a send without waiting for it: the order of `enqueue_send` calls is the order in which
+    /// the writer appends them. Await the returned receiver for the ack.
+    pub async fn enqueue_send(
+        &self,
+        msg: NewMessage,
+        now_ms: u64,
+    ) -> Result<oneshot::Receiver<Result<(Ack, bool), StoreError>>, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(WriteCmd::Send { msg, now_ms, reply }).await.map_err(|_| StoreError::Closed)?;
+        Ok(rx)
+    }
+
+    pub async fn send(&self, msg: NewMessage, now_ms: u64) -> Result<(Ack, bool), StoreError> {
+        self.call(|reply| WriteCmd::Send { msg, now_ms, reply }).await
+    }
+
+    pub async fn open_direct(
+        &self,
+        a: UserId,
+        b: UserId,
+        context: Option<Context>,
+        now_ms: u64,
+    ) -> Result<(ConvId, bool), StoreError> {
+        self.call(|reply| WriteCmd::OpenDirect { a, b, context, now_ms, reply }).await
+    }
+
+    pub async fn create_group(&self, meta: ConvMeta, members: Vec<UserId>) -> Result<ConvId, StoreError> {
+        self.call(|reply| WriteCmd::CreateGroup { meta, members, reply }).await
+    }
+
+    /// Asks the writer thread to stop after the commands queued before this one.
+    pub async fn shutdown(&self) {
+        // An error means the writer has already stopped.
+        let _ = self.tx.send(WriteCmd::Shutdown).await;
+    }
+
+    pub async fn put_profile(&self, profile: Profile) -> Result<(), StoreError> {
+        self.call(|reply| WriteCmd::PutProfile { profile, reply }).await
+    }
+}
+
+/// Caches are dropped wholesale past this many conversations (they reload from RocksDB on demand).
+const CACHE_LIMIT: usize = 100_000;
+
+struct State {
+    store: Store,
+    write_opts: WriteOptions,
+    max_batch: usize,
+    next_conv_id: u64,
+    next_msg_id: u64,
+    next_lsn: u64,
+    heads: HashMap<ConvId, ConvHead>,
+    members: HashMap<ConvId, Arc<[UserId]>>,
+}
+
+/// What one batch has written so far but not yet committed.
+#[derive(Default)]
+struct Pending {
+    replies: Vec<Box<dyn FnOnce(Result<(), StoreError>) + Send>>,
+    events: Vec<Committed>,
+    idem: HashMap<Vec<u8>, Ack>,
+    direct: HashMap<Vec<u8>, ConvId>,
+    msg_locations: HashMap<u64, ConvId>,
+}
+
+impl Pending {
+    fn reply<T: Send + 'static>(&mut self, reply: Reply<T>, value: Result<T, StoreError>) {
+        self.replies.push(Box::new(move |commit: Result<(), StoreError>| {
+            // A dropped receiver means the requester went away; nothing to tell.
+            let _ = reply.send(commit.and(value));
+        }));
+    }
+}
+
+impl State {
+    fn load(store: Store, cfg: &StoreConfig) -> Result<Self, StoreError> {
+        let mut write_opts = WriteOptions::default();
+        match cfg.durability {
+            Durability::Fsync => write_opts.set_sync(true),
+            Durability::Wal => write_opts.set_sync(false),
+            Durability::None => write_opts.disable_wal(true),
+        }
+        Ok(Self {
+            next_conv_id: store.meta_u64(keys::NEXT_CONV_ID)?.max(1),
+            next_msg_id: store.meta_u64(keys::NEXT_MSG_ID)?.max(1),
+            next_lsn: store.meta_u64(keys::NEXT_LSN)?.max(1),
+            store,
+            write_opts,
+            max_batch: cfg.max_batch,
+            heads: HashMap::new(),
+            members: HashMap::new(),
+        })
+    }
+
+    fn run(&mut self, mut rx: mpsc::Receiver<WriteCmd>, publisher: impl Publish) {
+        let mut cmds = Vec::with_capacity(self.max_batch);
+        let mut stopping = false;
+        while !stopping {
+            let Some(first) = rx.blocking_recv() else { break };
+            let mut next = Some(first);
+            while let Some(cmd) = next.take() {
+                if matches!(cmd, WriteCmd::Shutdown) {
+                    stopping = true;
+                    break;
+                }
+                cmds.push(cmd);
+                if cmds.len() < self.max_batch {
+                    next = rx.try_recv().ok();
+                }
+            }
+            if cmds.is_empty() {
+                continue;
+            }
+            let events = self.commit(cmds.drain(..));
+            if !events.is_empty() {
+                publisher.publish(events);
+            }
+        }
+        rx.close();
+        tracing::info!("writer: queue closed, exiting");
+    }
+
+    /// Applies the commands to one batch, writes it, then answers every command.
+    fn commit(&mut self, cmds: impl Iterator<Item = WriteCmd>) -> Vec<Committed> {
+        let mut batch = WriteBatch::default();
+        let mut pending = Pending::default();
+        for cmd in cmds {
+            self.apply(&mut batch, &mut pending, cmd);
+        }
+        if let Err(e) = self.put_counters(&mut batch) {
+            return self.fail(pending, e);
+        }
+        let started = std::time::Instant::now();
+        let size = pending.replies.len();
+        if let Err(e) = self.store.db.write_opt(batch, &self.write_opts) {
+            tracing::error!(error = %e, "writer: batch write failed; nothing in it is acknowledged");
+            return self.fail(pending, e.into());
+        }
+        metrics::histogram!("quip_store_write_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!("quip_store_batch_size").record(size as f64);
+        self.store.committed_lsn.store(self.next_lsn - 1, Ordering::Release);
+        for reply in pending.replies {
+            reply(Ok(()));
+        }
+        if self.heads.len() > CACHE_LIMIT || self.members.len() > CACHE_LIMIT {
+            self.heads.clear();
+            self.members.clear();
+        }
+        pending.events
+    }
+
+    fn fail(&mut self, pending: Pending, e: StoreError) -> Vec<Committed> {
+        for reply in pending.replies {
+            reply(Err(e.clone()));
+        }
+        // The caches may hold what the failed batch would have written: reload from RocksDB.
+        self.heads.clear();
+        self.members.clear();
+        if let Ok(fresh) = State::load(self.store.clone(), &StoreConfig::default()) {
+            self.next_conv_id = fresh.next_conv_id;
+            self.next_msg_id = fresh.next_msg_id;
+            self.next_lsn = fresh.next_lsn;
+        }
+        Vec::new()
+    }
+
+    fn put_counters(&self, batch: &mut WriteBatch) -> Result<(), StoreError> {
+        let meta = self.store.cf(keys::META)?;
+        batch.put_cf(&meta, keys::NEXT_CONV_ID, u64_key(self.next_conv_id));
+        batch.put_cf(&meta, keys::NEXT_MSG_ID, u64_key(self.next_msg_id));
+        batch.put_cf(&meta, keys::NEXT_LSN, u64_key(self.next_lsn));
+        Ok(())
+    }
+
+    fn apply(&mut self, batch: &mut WriteBatch, pending: &mut Pending, cmd: WriteCmd) {
+        match cmd {
+            WriteCmd::Send { msg, now_ms, reply } => {
+                let result = self.append(batch, pending, msg, now_ms);
+                pending.reply(reply, result);
+            }
+            WriteCmd::OpenDirect { a, b, context, now_ms, reply } => {
+                let result = self.open_direct(batch, pending, a, b, context, now_ms);
+                pending.reply(reply, result);
+            }
+            WriteCmd::CreateGroup { meta, members, reply } => {
+                let result = self.create_conv(batch, pending, meta, members);
+                pending.reply(reply, result);
+            }
+            WriteCmd::PutProfile { profile, reply } => {
+                let result =
+                    self.store.cf(keys::USERS).map(|cf| batch.put_cf(&cf, profile.id.as_bytes(), encode(&profile)));
+                pending.reply(reply, result);
+            }
+            WriteCmd::Shutdown => {}
+        }
+    }
+
+    fn members_of(&mut self, conv: ConvId) -> Result<Arc<[UserId]>, StoreError> {
+        if let Some(m) = self.members.get(&conv) {
+            return Ok(m.clone());
+        }
+        let list: Arc<[UserId]> = self.store.members(conv)?.into_iter().map(|(u, _)| u).collect();
+        if !list.is_empty() {
+            self.members.insert(conv, list.clone());
+        }
+        Ok(list)
+    }
+
+    fn head_of(&mut self, conv: ConvId) -> Result<ConvHead, StoreError> {
+        if let Some(h) = self.heads.get(&conv) {
+            return Ok(*h);
+        }
+        let head = self.store.conv_head(conv)?;
+        self.heads.insert(conv, head);
+        Ok(head)
+    }
+
+    fn append(
+        &mut self,
+        batch: &mut WriteBatch,
+        pending: &mut Pending,
+        msg: NewMessage,
+        now_ms: u64,
+    ) -> Result<(Ack, bool), StoreError> {
+        let members = self.members_of(msg.conv)?;
+        if members.is_empty() {
+            return Err(StoreError::NotFound);
+        }
+        if !members.iter().any(|m| *m == msg.sender.id) {
+            return Err(StoreError::Forbidden("not a member of this conversation"));
+        }
+        let idem = keys::idem_key(msg.conv, &msg.sender.id, &msg.client_msg_id);
+        if let Some(ack) = pending.idem.get(&idem) {
+            return Ok((*ack, true));
+        }
+        if let Some(ack) = self.store.idempotent_ack(&idem)? {
+            return Ok((ack, true));
+        }
+        if msg.reply_to != 0 {
+            let conv = match pending.msg_locations.get(&msg.reply_to) {
+                Some(c) => Some(*c),
+                None => self.store.locate(msg.reply_to)?.map(|(c, _)| c),
+            };
+            if conv != Some(msg.conv) {
+                return Err(StoreError::Invalid("reply_to must name a message of the same conversation".into()));
+            }
+        }
+        let mut head = self.head_of(msg.conv)?;
+        let stored = StoredMessage {
+            id: self.next_msg_id,
+            conv: msg.conv,
+            seq: head.last_seq + 1,
+            lsn: self.next_lsn,
+            sender: msg.sender,
+            kind: msg.kind,
+            text: msg.text,
+            attachments: msg.attachments,
+            reply_to: msg.reply_to,
+            client_msg_id: msg.client_msg_id,
+            created_at_ms: now_ms,
+            edited_at_ms: 0,
+            deleted: false,
+            metadata: msg.metadata,
+        };
+        let ack = Ack { conv: stored.conv, msg_id: stored.id, seq: stored.seq, created_at_ms: now_ms };
+        head =
+            ConvHead { last_seq: stored.seq, last_activity_ms: now_ms, last_lsn: stored.lsn, last_msg_id: stored.id };
+
+        batch.put_cf(&self.store.cf(keys::MSGS)?, msg_key(stored.conv, stored.seq), encode(&stored));
+        batch.put_cf(&self.store.cf(keys::MSG_IDX)?, u64_key(stored.id), msg_key(stored.conv, stored.seq));
+        batch.put_cf(&self.store.cf(keys::IDEM)?, &idem, encode(&ack));
+        batch.put_cf(&self.store.cf(keys::HEADS)?, u64_key(stored.conv), encode(&head));
+
+        self.next_msg_id += 1;
+        self.next_lsn += 1;
+        self.heads.insert(stored.conv, head);
+        pending.idem.insert(idem, ack);
+        pending.msg_locations.insert(stored.id, stored.conv);
+        pending.events.push(Committed::Message { msg: Arc::new(stored), members });
+        Ok((ack, false))
+    }
+
+    fn open_direct(
+        &mut self,
+        batch: &mut WriteBatch,
+        pending: &mut Pending,
+        a: UserId,
+        b: UserId,
+        context: Option<Context>,
+        now_ms: u64,
+    ) -> Result<(ConvId, bool), StoreError> {
+        if a == b {
+            return Err(StoreError::Invalid("a direct conversation needs two different users".into()));
+        }
+        let key = keys::direct_key(&a, &b, context.as_ref().map(|c| (c.kind.as_str(), c.id.as_str())));
+        if let Some(conv) = pending.direct.get(&key) {
+            return Ok((*conv, false));
+        }
+        if let Some(conv) = self.store.direct(&key)? {
+            return Ok((conv, false));
+        }
+        let meta = ConvMeta {
+            id: 0,
+            kind: ConvKind::Direct,
+            title: None,
+            avatar_url: None,
+            description: None,
+            context,
+            created_by: a.clone(),
+            created_at_ms: now_ms,
+        };
+        let conv = self.create_conv(batch, pending, meta, vec![b])?;
+        batch.put_cf(&self.store.cf(keys::DIRECT)?, &key, u64_key(conv));
+        pending.direct.insert(key, conv);
+        Ok((conv, true))
+    }
+
+    /// Writes a new conversation: `meta.created_by` becomes its owner (groups) or first member (direct).
+    fn create_conv(
+        &mut self,
+        batch: &mut WriteBatch,
+        pending: &mut Pending,
+        mut meta: ConvMeta,
+        others: Vec<UserId>,
+    ) -> Result<ConvId, StoreError> {
+        let conv = self.next_conv_id;
+        meta.id = conv;
+        let creator_role = if meta.kind == ConvKind::Group { Role::Owner } else { Role::Member };
+        let mut seen = HashSet::new();
+        let mut members: Vec<(UserId, Role)> = vec![(meta.created_by.clone(), creator_role)];
+        seen.insert(meta.created_by.clone());
+        for user in others {
+            if seen.insert(user.clone()) {
+                members.push((user, Role::Member));
+            }
+        }
+        let head = ConvHead { last_activity_ms: meta.created_at_ms, ..ConvHead::default() };
+        batch.put_cf(&self.store.cf(keys::CONVS)?, u64_key(conv), encode(&meta));
+        batch.put_cf(&self.store.cf(keys::HEADS)?, u64_key(conv), encode(&head));
+        let members_cf = self.store.cf(keys::MEMBERS)?;
+        let user_convs_cf = self.store.cf(keys::USER_CONVS)?;
+        for (user, role) in &members {
+            let rec = MemberRec { role: *role, joined_at_ms: meta.created_at_ms };
+            batch.put_cf(&members_cf, keys::member_key(conv, user), encode(&rec));
+            batch.put_cf(&user_convs_cf, keys::user_conv_key(user, conv), []);
+        }
+        self.next_conv_id += 1;
+        let list: Arc<[UserId]> = members.into_iter().map(|(u, _)| u).collect();
+        self.heads.insert(conv, head);
+        self.members.insert(conv, list.clone());
+        pending.events.push(Committed::ConvCreated { conv, members: list });
+        Ok(conv)
+    }
+}

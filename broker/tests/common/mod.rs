@@ -1,0 +1,251 @@
+//! Test harness: a real quipd on 127.0.0.1:0 with a real RocksDB in a temp dir, and a raw protocol
+//! client (quinn + quip-protocol, no SDK) for tests that need to send what the SDK never would.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use quip_broker::Server;
+use quip_broker::auth::{Authenticator, Claims, dev_claims};
+use quip_broker::config::{Config, Durability};
+use quip_protocol::family::session::{Hello, Welcome};
+use quip_protocol::{ClientBody, ClientFrame, ErrorReply, FrameDecoder, Limits, ServerBody, ServerFrame};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// A running quipd.
+pub struct TestBroker {
+    pub addr: SocketAddr,
+    pub fingerprint: String,
+    pub data_dir: PathBuf,
+    pub config: Config,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub fn config(data_dir: &Path) -> Config {
+    let mut cfg = Config::default();
+    cfg.listen = "127.0.0.1:0".parse().unwrap();
+    cfg.data_dir = data_dir.to_owned();
+    cfg.store.durability = Durability::Fsync;
+    cfg.shutdown.drain_timeout_ms = 2_000;
+    cfg
+}
+
+impl TestBroker {
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = config(dir.path());
+        let mut b = Self::start_with(cfg).await;
+        b._dir = Some(dir);
+        b
+    }
+
+    pub async fn start_with(cfg: Config) -> Self {
+        let server = Server::bind(cfg.clone()).unwrap();
+        let addr = server.local_addr().unwrap();
+        let fingerprint = server.fingerprint().to_owned();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            server
+                .run(async move {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+        Self {
+            addr,
+            fingerprint,
+            data_dir: cfg.data_dir.clone(),
+            config: cfg,
+            stop: Some(stop),
+            task: Some(task),
+            _dir: None,
+        }
+    }
+
+    /// Graceful stop (as on SIGTERM); waits until quipd has flushed and exited.
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(Duration::from_secs(20), task).await.expect("quipd did not stop").unwrap();
+        }
+    }
+
+    /// Stops and starts again on the same data directory (a new port).
+    pub async fn restart(mut self) -> Self {
+        self.stop().await;
+        let dir = self._dir.take();
+        let mut cfg = self.config.clone();
+        cfg.listen = "127.0.0.1:0".parse().unwrap();
+        let mut b = Self::start_with(cfg).await;
+        b._dir = dir;
+        b
+    }
+
+    fn authenticator(&self) -> Authenticator {
+        let secret = quip_broker::tls::dev_secret(&self.data_dir).unwrap();
+        Authenticator::new(&self.config.auth, Some(&secret)).unwrap()
+    }
+
+    pub fn token(&self, user: &str) -> String {
+        let now = quip_broker::now_ms() / 1000;
+        self.authenticator().mint(&dev_claims(user, Some(&user.to_uppercase()), now, 3600, &self.config.auth)).unwrap()
+    }
+
+    pub fn token_with(&self, claims: &Claims) -> String {
+        self.authenticator().mint(claims).unwrap()
+    }
+
+    pub fn secret(&self) -> Vec<u8> {
+        quip_broker::tls::dev_secret(&self.data_dir).unwrap()
+    }
+
+    pub fn cert_pem(&self) -> Vec<u8> {
+        std::fs::read(self.data_dir.join("dev-cert.pem")).unwrap()
+    }
+}
+
+impl Drop for TestBroker {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A protocol-level client.
+pub struct RawClient {
+    pub conn: quinn::Connection,
+    pub endpoint: quinn::Endpoint,
+    send: quinn::SendStream,
+    control: Reader,
+    events: Option<Reader>,
+    next_id: u64,
+}
+
+struct Reader {
+    recv: quinn::RecvStream,
+    decoder: FrameDecoder,
+}
+
+impl Reader {
+    fn new(recv: quinn::RecvStream) -> Self {
+        Self { recv, decoder: FrameDecoder::new(Limits::default().max_frame_size) }
+    }
+
+    async fn next(&mut self) -> Option<ServerFrame> {
+        loop {
+            if let Some(frame) = self.decoder.next_frame().unwrap() {
+                return Some(ServerFrame::decode(&frame, &Limits::default()).unwrap());
+            }
+            match self.recv.read_chunk(65536, true).await {
+                Ok(Some(chunk)) => self.decoder.extend(&chunk.bytes),
+                _ => return None,
+            }
+        }
+    }
+}
+
+impl RawClient {
+    pub async fn connect(broker: &TestBroker) -> Self {
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in rustls::pki_types::pem::PemObject::pem_slice_iter(&broker.cert_pem()) {
+            roots.add(cert.unwrap()).unwrap();
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        tls.alpn_protocols = vec![quip_protocol::ALPN.to_vec()];
+        let quic = quinn::crypto::rustls::QuicClientConfig::try_from(tls).unwrap();
+        let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
+        endpoint.set_default_client_config(quinn::ClientConfig::new(Arc::new(quic)));
+        let conn = endpoint.connect(broker.addr, "localhost").unwrap().await.unwrap();
+        let (send, recv) = conn.open_bi().await.unwrap();
+        Self { conn, endpoint, send, control: Reader::new(recv), events: None, next_id: 1 }
+    }
+
+    pub async fn write_raw(&mut self, bytes: &[u8]) {
+        self.send.write_all(bytes).await.unwrap();
+    }
+
+    pub async fn send_frame(&mut self, body: impl Into<ClientBody>) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        let bytes = ClientFrame::new(id, body).encode();
+        self.write_raw(&bytes).await;
+        id
+    }
+
+    /// The next frame on the control stream.
+    pub async fn reply(&mut self) -> Option<ServerFrame> {
+        tokio::time::timeout(WAIT, self.control.next()).await.expect("no reply in time")
+    }
+
+    /// Sends Hello; on Welcome, accepts the event stream.
+    pub async fn hello(
+        &mut self,
+        token: &str,
+        device: &str,
+        resume: Option<quip_protocol::ResumePoint>,
+    ) -> Result<Welcome, ErrorReply> {
+        let resuming = resume.is_some();
+        self.send_frame(Hello {
+            protocol_version: 1,
+            token: token.into(),
+            device_id: device.into(),
+            resume,
+            ..Hello::default()
+        })
+        .await;
+        match self.reply().await.map(|f| f.body) {
+            Some(ServerBody::Welcome(w)) => {
+                let events = tokio::time::timeout(WAIT, self.conn.accept_uni()).await.unwrap().unwrap();
+                self.events = Some(Reader::new(events));
+                if !resuming {
+                    // A fresh session's event stream opens with SyncDone.
+                    let first = self.event().await;
+                    assert!(matches!(first, ServerBody::SyncDone(_)), "{first:?}");
+                }
+                Ok(w)
+            }
+            Some(ServerBody::ErrorReply(e)) => Err(e),
+            other => panic!("unexpected answer to Hello: {other:?}"),
+        }
+    }
+
+    /// Sends a request and waits for its reply (skipping nothing: replies come in order here).
+    pub async fn call(&mut self, body: impl Into<ClientBody>) -> ServerBody {
+        let id = self.send_frame(body).await;
+        let reply = self.reply().await.expect("control stream closed");
+        assert_eq!(reply.request_id, id, "reply to another request: {reply:?}");
+        reply.body
+    }
+
+    /// The next event, or None when the stream ended or nothing came within `wait`.
+    pub async fn event_within(&mut self, wait: Duration) -> Option<ServerBody> {
+        let events = self.events.as_mut()?;
+        tokio::time::timeout(wait, events.next()).await.ok().flatten().map(|f| f.body)
+    }
+
+    pub async fn event(&mut self) -> ServerBody {
+        self.event_within(WAIT).await.expect("no event in time")
+    }
+
+    pub fn raw_bytes(body: impl Into<ClientBody>) -> Bytes {
+        ClientFrame::new(1, body).encode()
+    }
+}
