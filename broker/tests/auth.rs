@@ -1,5 +1,7 @@
 //! Tokens: every way a token can be wrong is refused with its own code, and the connection closes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed unwrap is a failed test
+
 mod common;
 
 use base64::Engine;

@@ -1,5 +1,7 @@
 //! Requests at the protocol level: authorization, idempotent sends, history paging, and bad input.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed unwrap is a failed test
+
 mod common;
 
 use common::{RawClient, TestBroker};

@@ -150,10 +150,13 @@ struct State {
     members: HashMap<ConvId, Arc<[UserId]>>,
 }
 
+/// Answers one command once the batch's fate is known.
+type Responder = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
 /// What one batch has written so far but not yet committed.
 #[derive(Default)]
 struct Pending {
-    replies: Vec<Box<dyn FnOnce(Result<(), StoreError>) + Send>>,
+    replies: Vec<Responder>,
     events: Vec<Committed>,
     idem: HashMap<Vec<u8>, Ack>,
     direct: HashMap<Vec<u8>, ConvId>,
@@ -323,7 +326,7 @@ impl State {
         if members.is_empty() {
             return Err(StoreError::NotFound);
         }
-        if !members.iter().any(|m| *m == msg.sender.id) {
+        if !members.contains(&msg.sender.id) {
             return Err(StoreError::Forbidden("not a member of this conversation"));
         }
         let idem = keys::idem_key(msg.conv, &msg.sender.id, &msg.client_msg_id);

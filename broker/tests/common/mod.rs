@@ -31,9 +31,7 @@ pub struct TestBroker {
 }
 
 pub fn config(data_dir: &Path) -> Config {
-    let mut cfg = Config::default();
-    cfg.listen = "127.0.0.1:0".parse().unwrap();
-    cfg.data_dir = data_dir.to_owned();
+    let mut cfg = Config { listen: "127.0.0.1:0".parse().unwrap(), data_dir: data_dir.to_owned(), ..Config::default() };
     cfg.store.durability = Durability::Fsync;
     cfg.shutdown.drain_timeout_ms = 2_000;
     cfg

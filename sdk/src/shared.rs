@@ -1,0 +1,56 @@
+//! What the app's handles and the connection task share, and where the client stands.
+//!
+//! Concurrency: plain `std` mutexes, each held only for a copy or a map update and never across an
+//! `.await`, so the app's handles never wait on the network.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use quip_protocol::family::session::Welcome;
+use tokio::sync::watch;
+
+use crate::cursors::CursorTracker;
+use crate::{ClientConfig, Error};
+
+/// Where the client stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectionState {
+    Connected,
+    /// Between sessions: sends are queued, other requests fail with [`Error::Disconnected`].
+    Reconnecting,
+    /// Finished: every request fails (with the error that ended the client).
+    Closed,
+}
+
+/// What the app's handles and the driver share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// The token for the next `Hello` (updated by `refresh_token`).
+    pub(crate) token: Mutex<String>,
+    pub(crate) tracker: Mutex<CursorTracker>,
+    pub(crate) welcome: Mutex<Option<Welcome>>,
+    /// Why the client finished, once it has.
+    pub(crate) terminal: Mutex<Option<Error>>,
+    pub(crate) state: watch::Sender<ConnectionState>,
+}
+
+impl Shared {
+    pub(crate) fn new(config: &ClientConfig) -> Self {
+        Self {
+            token: Mutex::new(config.token.clone()),
+            tracker: Mutex::new(CursorTracker::from_resume(config.resume.as_ref())),
+            welcome: Mutex::new(None),
+            terminal: Mutex::new(None),
+            state: watch::Sender::new(ConnectionState::Connected),
+        }
+    }
+
+    pub(crate) fn terminal_error(&self) -> Error {
+        lock(&self.terminal).clone().unwrap_or(Error::Closed)
+    }
+}
+
+/// Locks a mutex; a panic elsewhere cannot leave these values half-updated, so poisoning is ignored.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
