@@ -123,3 +123,48 @@ async fn a_session_whose_token_expires_is_told_and_closed() {
     }
     assert!(saw_goodbye);
 }
+
+/// Tokens signed with an ES256 or EdDSA private key verify against the configured public key; an HS256
+/// token whose HMAC key is that public key (algorithm confusion) does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_key_algorithms_verify_and_confusion_is_refused() {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    let dir = tempfile::tempdir().unwrap();
+    let ec = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let ed = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+    let ec_pub = dir.path().join("ec.pub.pem");
+    let ed_pub = dir.path().join("ed.pub.pem");
+    std::fs::write(&ec_pub, ec.public_key_pem()).unwrap();
+    std::fs::write(&ed_pub, ed.public_key_pem()).unwrap();
+    let mut cfg = common::config(&dir.path().join("data"));
+    cfg.auth.es256_public_key = ec_pub.display().to_string();
+    cfg.auth.eddsa_public_key = ed_pub.display().to_string();
+    let broker = TestBroker::start_with(cfg.clone()).await;
+    let claims = dev_claims("alice", None, now(), 3600, &cfg.auth);
+
+    let es = jsonwebtoken::encode(
+        &Header::new(Algorithm::ES256),
+        &claims,
+        &EncodingKey::from_ec_pem(ec.serialize_pem().as_bytes()).unwrap(),
+    )
+    .unwrap();
+    let mut c = RawClient::connect(&broker).await;
+    assert_eq!(c.hello(&es, "phone", None).await.unwrap().user.id, "alice");
+
+    let eddsa = jsonwebtoken::encode(
+        &Header::new(Algorithm::EdDSA),
+        &claims,
+        &EncodingKey::from_ed_pem(ed.serialize_pem().as_bytes()).unwrap(),
+    )
+    .unwrap();
+    let mut c = RawClient::connect(&broker).await;
+    assert_eq!(c.hello(&eddsa, "phone", None).await.unwrap().user.id, "alice");
+
+    let confused = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(ec.public_key_pem().as_bytes()),
+    )
+    .unwrap();
+    assert_eq!(refused(&broker, &confused).await, ErrorCode::TokenInvalid);
+}

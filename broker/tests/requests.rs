@@ -224,3 +224,34 @@ async fn a_request_before_hello_is_refused() {
     assert_eq!(code(&reply.body), ErrorCode::UnexpectedFrame);
     assert!(tokio::time::timeout(common::WAIT, c.conn.closed()).await.is_ok());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conversations_are_listed_by_last_activity_with_cursor_paging() {
+    use quip_protocol::family::conversations::ListConversations;
+    let broker = TestBroker::start().await;
+    let mut alice = login(&broker, "alice", "phone").await;
+    let mut convs = Vec::new();
+    for peer in ["bob", "carol", "dave"] {
+        convs.push(open(&mut alice, peer, None).await.0);
+    }
+    // Activity order: dave's chat is oldest now, bob's newest.
+    for (i, conv) in [convs[2], convs[1], convs[0]].into_iter().enumerate() {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        alice.call(send(conv, &format!("x{i}"), "ping")).await;
+    }
+    let ServerBody::ConversationPage(first) = alice.call(ListConversations { limit: 2, ..Default::default() }).await
+    else {
+        panic!()
+    };
+    let ids: Vec<u64> = first.conversations.iter().map(|c| c.id).collect();
+    assert_eq!(ids, [convs[0], convs[1]]);
+    assert!(first.conversations[0].last_message.is_some());
+    let cursor = first.next_cursor.expect("a second page");
+    let ServerBody::ConversationPage(second) =
+        alice.call(ListConversations { cursor: Some(cursor), limit: 2, ..Default::default() }).await
+    else {
+        panic!()
+    };
+    assert_eq!(second.conversations.iter().map(|c| c.id).collect::<Vec<_>>(), [convs[2]]);
+    assert!(second.next_cursor.is_none());
+}
