@@ -144,9 +144,10 @@ async fn main() -> anyhow::Result<()> {
     println!("certificate SHA-256 fingerprint: {}", server.fingerprint());
     if let Some(token) = dev_token {
         println!("dev token for user alice (24 h): {token}");
-        println!("more tokens: quipd token --data-dir {} --user bob", cfg.data_dir.display());
+        let exe = std::env::current_exe().map_or_else(|_| "quipd".to_owned(), |p| p.display().to_string());
+        println!("more tokens: {exe} token --data-dir {} --user bob --name Bob", cfg.data_dir.display());
         println!(
-            "chat: cargo run --release -p quip-sdk --example chat -- --server {addr} --fingerprint {} --token <token>",
+            "chat (another terminal): cargo run --release -p quip-sdk --example chat -- --server {addr} --fingerprint {} --token <token>",
             server.fingerprint()
         );
     }
