@@ -6,6 +6,8 @@
 
 mod conversations;
 mod messages;
+mod presence;
+mod receipts;
 mod session;
 
 use std::sync::Arc;
@@ -153,6 +155,15 @@ async fn dispatch(ctx: &Arc<Ctx>, bytes: &Bytes) {
         ClientBody::SendMessage(m) => return messages::send(ctx.clone(), id, m).await,
         ClientBody::GetHistory(h) => messages::history(ctx, h).await,
         ClientBody::GetMessage(g) => messages::get(ctx, g).await,
+        ClientBody::MarkDelivered(m) => receipts::mark_delivered(ctx, m).await,
+        ClientBody::MarkRead(m) => receipts::mark_read(ctx, m).await,
+        ClientBody::GetUnreadCounts(g) => receipts::unread_counts(ctx, g).await,
+        ClientBody::GetReceipts(g) => receipts::receipts(ctx, g).await,
+        ClientBody::Typing(t) => presence::typing(ctx, t).await,
+        ClientBody::SetPresence(p) => presence::set_presence(ctx, p).await,
+        ClientBody::GetPresence(g) => presence::get_presence(ctx, g).await,
+        ClientBody::GetOnlineMembers(g) => presence::online_members(ctx, g).await,
+        ClientBody::WatchPresence(w) => presence::watch(ctx, w).await,
         ClientBody::SyncRequest(s) => {
             let _ = ctx.to_writer.send(ToWriter::Sync { request_id: id, since: s.since }).await;
             return;

@@ -13,8 +13,31 @@ pub const MSG_IDX: &str = "msg_idx";
 pub const IDEM: &str = "idem";
 pub const DIRECT: &str = "direct";
 pub const USERS: &str = "users";
+/// Receipt watermarks: conversation, user (merged over devices) → delivered/read state.
+pub const RECEIPTS: &str = "receipts";
+/// Receipt watermarks per device: conversation, user, device → delivered/read state.
+pub const DEVICE_RECEIPTS: &str = "device_receipts";
+/// Messages deleted for everyone: conversation, seq → () (for unread counts).
+pub const DELETED: &str = "deleted";
+/// Presence kept across restarts: user → explicit status and last seen.
+pub const PRESENCE: &str = "presence";
 
-pub const ALL: &[&str] = &[META, CONVS, HEADS, MEMBERS, USER_CONVS, MSGS, MSG_IDX, IDEM, DIRECT, USERS];
+pub const ALL: &[&str] = &[
+    META,
+    CONVS,
+    HEADS,
+    MEMBERS,
+    USER_CONVS,
+    MSGS,
+    MSG_IDX,
+    IDEM,
+    DIRECT,
+    USERS,
+    RECEIPTS,
+    DEVICE_RECEIPTS,
+    DELETED,
+    PRESENCE,
+];
 
 /// `meta` keys.
 pub const NEXT_CONV_ID: &[u8] = b"next_conv_id";
