@@ -35,6 +35,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub shutdown: ShutdownConfig,
     pub log: LogConfig,
+    pub rate_limits: crate::ratelimit::RateLimitConfig,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -119,6 +120,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             shutdown: ShutdownConfig::default(),
             log: LogConfig::default(),
+            rate_limits: crate::ratelimit::RateLimitConfig::default(),
         }
     }
 }
@@ -334,6 +336,22 @@ drain_timeout_ms = 10000
 format = "human"
 # tracing filter, e.g. "info" or "quip_broker=debug,info".
 filter = "info"
+
+# Per-user token buckets: a user may burst a full period's allowance, then goes on at the steady rate;
+# a refused request gets RateLimited with retry_after_ms. 0 refuses that class entirely.
+[rate_limits.native]
+# Native clients (quip-sdk over QUIC).
+messages_per_minute = 600
+conversations_per_hour = 200
+typing_per_minute = 120
+presence_per_minute = 60
+
+[rate_limits.bridge]
+# Web clients through quip-bridge: the legacy apps' limits.
+messages_per_minute = 30
+conversations_per_hour = 10
+typing_per_minute = 60
+presence_per_minute = 20
 "#;
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod fanout;
 pub mod hub;
 mod io;
 pub mod model;
+pub mod ratelimit;
 mod server;
 mod session;
 pub mod store;
@@ -33,6 +34,8 @@ pub struct Broker {
     pub writer: store::Writer,
     pub hub: Arc<hub::Hub>,
     pub auth: Arc<auth::Authenticator>,
+    /// Per-user limits for native (QUIC) clients.
+    pub rate: ratelimit::RateLimiter,
     next_session: AtomicU64,
 }
 

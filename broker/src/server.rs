@@ -86,8 +86,17 @@ impl Server {
             quinn::Endpoint::server(server_config, cfg.listen).map_err(|e| ServerError::Bind(cfg.listen, e))?;
 
         let limits = quip_protocol::Limits { max_frame_size: cfg.limits.max_frame_size, ..Default::default() };
-        let broker =
-            Arc::new(Broker { cfg: Arc::new(cfg), limits, store, writer, hub, auth, next_session: AtomicU64::new(1) });
+        let rate = crate::ratelimit::RateLimiter::new(cfg.rate_limits.native.clone());
+        let broker = Arc::new(Broker {
+            cfg: Arc::new(cfg),
+            limits,
+            store,
+            writer,
+            hub,
+            auth,
+            rate,
+            next_session: AtomicU64::new(1),
+        });
         Ok(Self { broker, endpoint, writer_thread, fingerprint: tls.fingerprint() })
     }
 

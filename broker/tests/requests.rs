@@ -255,3 +255,30 @@ async fn conversations_are_listed_by_last_activity_with_cursor_paging() {
     assert_eq!(second.conversations.iter().map(|c| c.id).collect::<Vec<_>>(), [convs[2]]);
     assert!(second.next_cursor.is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_answer_with_retry_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = common::config(dir.path());
+    cfg.rate_limits.native.messages_per_minute = 3;
+    cfg.rate_limits.native.conversations_per_hour = 1;
+    let broker = TestBroker::start_with(cfg).await;
+    let mut alice = login(&broker, "alice", "phone").await;
+    let (conv, created) = open(&mut alice, "bob", None).await;
+    assert!(created);
+    for i in 0..3 {
+        assert!(matches!(alice.call(send(conv, &format!("ok{i}"), "hi")).await, ServerBody::MessageAck(_)));
+    }
+    let ServerBody::ErrorReply(limited) = alice.call(send(conv, "over", "hi")).await else { panic!() };
+    assert_eq!(limited.code, ErrorCode::RateLimited);
+    let retry = limited.retry_after_ms.unwrap();
+    assert!(retry > 0 && retry <= 20_000, "{retry}");
+    // Opening the existing conversation again is not creating one: allowed.
+    assert_eq!(open(&mut alice, "bob", None).await, (conv, false));
+    // A new one is over the hourly allowance.
+    let refused = alice.call(OpenDirect { peer_user_id: "carol".into(), context: None }).await;
+    assert_eq!(code(&refused), ErrorCode::RateLimited);
+    // Limits are per user: Bob is unaffected.
+    let mut bob = login(&broker, "bob", "phone").await;
+    assert!(matches!(bob.call(send(conv, "b1", "hello")).await, ServerBody::MessageAck(_)));
+}

@@ -19,6 +19,7 @@ use tokio::sync::{Semaphore, mpsc};
 
 use crate::Broker;
 use crate::io::{FrameReader, ReadError};
+use crate::ratelimit::Class;
 use crate::session::{ToWriter, error_frame, frame};
 use crate::store::StoreError;
 
@@ -138,6 +139,11 @@ async fn dispatch(ctx: &Arc<Ctx>, bytes: &Bytes) {
         }
     };
     let id = frame.request_id;
+    if let Err(refusal) = rate_limit(ctx, &frame.body).await {
+        metrics::counter!("quip_rate_limited_total").increment(1);
+        ctx.reply(id, Err(refusal)).await;
+        return;
+    }
     let reply = match frame.body {
         ClientBody::Hello(_) => Err(ErrorReply::new(ErrorCode::UnexpectedFrame, "already authenticated")),
         ClientBody::Ping(p) => session::ping(p),
@@ -174,4 +180,32 @@ async fn dispatch(ctx: &Arc<Ctx>, bytes: &Bytes) {
         )),
     };
     ctx.reply(id, reply).await;
+}
+
+/// Applies the caller's rate limits to the requests that have one. A direct conversation that already
+/// exists may always be opened again: only creating one counts.
+async fn rate_limit(ctx: &Ctx, body: &ClientBody) -> Result<(), ErrorReply> {
+    let now = std::time::Instant::now();
+    let user = ctx.who.user.as_str();
+    let limiter = &ctx.broker.rate;
+    let result = match body {
+        ClientBody::SendMessage(_) => limiter.check(user, Class::Messages, now),
+        ClientBody::CreateGroup(_) => limiter.check(user, Class::Conversations, now),
+        ClientBody::OpenDirect(o) => {
+            let (me, peer) = (ctx.who.user.clone(), o.peer_user_id.clone());
+            let context = o.context.as_ref().map(|c| (c.kind.clone(), c.id.clone()));
+            let exists = ctx
+                .blocking(move |s| s.find_direct(&me, &peer, context.as_ref().map(|(k, i)| (k.as_str(), i.as_str()))))
+                .await?;
+            if exists.is_some() { Ok(()) } else { limiter.check(user, Class::Conversations, now) }
+        }
+        ClientBody::Typing(_) => limiter.check(user, Class::Typing, now),
+        ClientBody::SetPresence(_) => limiter.check(user, Class::Presence, now),
+        _ => Ok(()),
+    };
+    result.map_err(|wait| {
+        let mut e = ErrorReply::new(ErrorCode::RateLimited, "rate limit reached; retry later");
+        e.retry_after_ms = Some(u32::try_from(wait.as_millis()).unwrap_or(u32::MAX).max(1));
+        e
+    })
 }

@@ -90,6 +90,11 @@ impl Store {
         self.db.get_cf(&cf, key)?.map(|v| decode(&v, "idem")).transpose()
     }
 
+    /// The direct conversation of two users (and a context), if it exists.
+    pub fn find_direct(&self, a: &str, b: &str, context: Option<(&str, &str)>) -> Result<Option<ConvId>, StoreError> {
+        self.direct(&keys::direct_key(a, b, context))
+    }
+
     pub(super) fn direct(&self, key: &[u8]) -> Result<Option<ConvId>, StoreError> {
         let cf = self.cf(keys::DIRECT)?;
         Ok(self.db.get_cf(&cf, key)?.as_deref().and_then(read_u64))
