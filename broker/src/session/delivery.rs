@@ -44,6 +44,12 @@ impl Delivery {
         Ok(tokio::task::spawn_blocking(move || f(&store)).await??)
     }
 
+    /// The head of every conversation of the user.
+    async fn heads(&self) -> anyhow::Result<Vec<(ConvId, crate::model::ConvHead)>> {
+        let user = self.user.clone();
+        self.blocking(move |s| s.user_convs(&user)?.into_iter().map(|c| Ok((c, s.conv_head(c)?))).collect()).await
+    }
+
     /// Called once the session is registered with the hub. When the client resumes, what it missed
     /// since its resume point is replayed; otherwise everything committed after the Welcome's global
     /// cursor is sent (it may have been published before the session was registered). Then SyncDone.
@@ -53,12 +59,7 @@ impl Delivery {
         resume: Option<&ResumePoint>,
         welcome_cursor: u64,
     ) -> anyhow::Result<()> {
-        let user = self.user.clone();
-        let heads = self
-            .blocking(move |s| {
-                s.user_convs(&user)?.into_iter().map(|c| Ok((c, s.conv_head(c)?))).collect::<Result<Vec<_>, _>>()
-            })
-            .await?;
+        let heads = self.heads().await?;
         for (conv, head) in &heads {
             self.delivered.insert(*conv, head.last_seq);
         }
@@ -89,12 +90,7 @@ impl Delivery {
         replay: bool,
     ) -> anyhow::Result<u32> {
         let cursors: HashMap<ConvId, Seq> = point.cursors.iter().map(|c| (c.conversation_id, c.seq)).collect();
-        let user = self.user.clone();
-        let heads = self
-            .blocking(move |s| {
-                s.user_convs(&user)?.into_iter().map(|c| Ok((c, s.conv_head(c)?))).collect::<Result<Vec<_>, _>>()
-            })
-            .await?;
+        let heads = self.heads().await?;
         let mut replayed = 0u32;
         for (conv, head) in heads {
             if let Some(&seen) = cursors.get(&conv) {
@@ -173,12 +169,7 @@ impl Delivery {
 
     /// After the session's queue overflowed: bring every conversation up to date from the store.
     pub async fn catch_up(&mut self, events: &mut quinn::SendStream) -> anyhow::Result<()> {
-        let user = self.user.clone();
-        let heads = self
-            .blocking(move |s| {
-                s.user_convs(&user)?.into_iter().map(|c| Ok((c, s.conv_head(c)?))).collect::<Result<Vec<_>, _>>()
-            })
-            .await?;
+        let heads = self.heads().await?;
         for (conv, head) in heads {
             let d = self.delivered.get(&conv).copied().unwrap_or(0);
             if head.last_seq > d {
