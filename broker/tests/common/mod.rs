@@ -33,6 +33,9 @@ pub struct TestBroker {
 pub fn config(data_dir: &Path) -> Config {
     let mut cfg = Config { listen: "127.0.0.1:0".parse().unwrap(), data_dir: data_dir.to_owned(), ..Config::default() };
     cfg.store.durability = Durability::Fsync;
+    // Tests send thousands of messages a second; the rate-limit test sets its own limits.
+    cfg.rate_limits.native.messages_per_minute = 1_000_000;
+    cfg.rate_limits.native.conversations_per_hour = 1_000_000;
     cfg.shutdown.drain_timeout_ms = 2_000;
     cfg
 }
