@@ -36,6 +36,24 @@ pub struct Config {
     pub shutdown: ShutdownConfig,
     pub log: LogConfig,
     pub rate_limits: crate::ratelimit::RateLimitConfig,
+    pub admin: AdminConfig,
+    pub webhook: crate::webhook::WebhookConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdminConfig {
+    /// TCP address of the admin HTTP listener (health, readiness, server-side calls).
+    pub listen: SocketAddr,
+    /// Bearer token for the admin calls (at least 32 bytes). Empty: a random dev token generated once
+    /// into the data directory (`dev-admin-token`) and printed at start.
+    pub token: String,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        Self { listen: SocketAddr::from(([127, 0, 0, 1], 9480)), token: String::new() }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -121,6 +139,8 @@ impl Default for Config {
             shutdown: ShutdownConfig::default(),
             log: LogConfig::default(),
             rate_limits: crate::ratelimit::RateLimitConfig::default(),
+            admin: AdminConfig::default(),
+            webhook: crate::webhook::WebhookConfig::default(),
         }
     }
 }
@@ -232,6 +252,12 @@ impl Config {
         if !self.auth.hs256_secret.is_empty() && self.auth.hs256_secret.len() < 32 {
             return invalid("auth.hs256_secret", "must be at least 32 bytes");
         }
+        if let Err(reason) = self.webhook.validate() {
+            return Err(ConfigError::Invalid { setting: "webhook", reason });
+        }
+        if !self.admin.token.is_empty() && self.admin.token.len() < 32 {
+            return invalid("admin.token", "must be at least 32 bytes");
+        }
         if !matches!(self.log.format.as_str(), "human" | "json") {
             return invalid("log.format", "must be \"human\" or \"json\"");
         }
@@ -336,6 +362,28 @@ drain_timeout_ms = 10000
 format = "human"
 # tracing filter, e.g. "info" or "quip_broker=debug,info".
 filter = "info"
+
+[admin]
+# TCP address of the admin HTTP listener: /healthz, /readyz and the server-side calls under /v1/.
+listen = "127.0.0.1:9480"
+# Bearer token for /v1/ calls (at least 32 bytes). Empty: a random dev token kept in data_dir/dev-admin-token.
+token = ""
+
+[webhook]
+# When a message arrives for a member with no device online, POST it here (http://host:port/path) so the
+# app's backend can send a push notification. Empty: off. Batched, retried, never blocking delivery.
+url = ""
+# HMAC-SHA256 key: the body is signed in the X-Quip-Signature header ("sha256=<hex>"). Empty: unsigned.
+secret = ""
+# Most notices per POST, and how long (ms) a batch may wait to fill.
+batch_max = 100
+batch_wait_ms = 200
+# Attempts per batch (exponential backoff from 200 ms) before it is dropped.
+max_attempts = 5
+# Notices waiting to be sent before new ones are dropped.
+queue = 10000
+# Per-request timeout (ms).
+timeout_ms = 5000
 
 # Per-user token buckets: a user may burst a full period's allowance, then goes on at the steady rate;
 # a refused request gets RateLimited with retry_after_ms. 0 refuses that class entirely.

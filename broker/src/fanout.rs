@@ -1,28 +1,65 @@
 //! Fan-out: turns what the writer committed into frames, encoded once, and hands them to the hub.
 //! Runs on the writer thread right after each commit, so events leave in commit order, and never
 //! waits: a full session queue is the hub's slow-consumer path, not the writer's problem.
+//!
+//! Unread counts are computed here, from the store, right after the commit that changed them and before
+//! the next one, so an `UnreadEvent` always matches the committed state. That costs a few point reads per
+//! conversation of the reader on the writer thread, once per batch per reader, and only when the reader
+//! has a device online.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use quip_protocol::family::conversations::{ConversationChange, ConversationEvent};
+use quip_protocol::family::receipts::{ReceiptEvent, ReceiptKind, UnreadEvent};
 
 use crate::hub::{Hub, Outbound};
+use crate::model::{self, ConvId, UserId};
 use crate::session::{delivery_frame, frame};
 use crate::store::{Committed, Publish, Store};
 
 pub struct HubPublisher {
     pub hub: Arc<Hub>,
     pub store: Store,
+    /// Told about members who had no device online for a message.
+    pub webhook: crate::webhook::Webhook,
+}
+
+impl HubPublisher {
+    /// Queues an offline notice for every member other than the sender with no session online.
+    fn notify_offline(&self, msg: &model::StoredMessage, members: &[UserId]) {
+        if !self.webhook.enabled() {
+            return;
+        }
+        for member in members.iter().filter(|m| **m != msg.sender.id) {
+            if self.hub.sessions_of(member).is_none() {
+                self.webhook.push(crate::webhook::OfflineNotice {
+                    user_id: member.clone(),
+                    conversation_id: msg.conv,
+                    message_id: msg.id,
+                    seq: msg.seq,
+                    sender_id: msg.sender.id.clone(),
+                    sender_name: msg.sender.name.clone(),
+                    preview: msg.text.chars().take(120).collect(),
+                    created_at_ms: msg.created_at_ms,
+                });
+            }
+        }
+    }
 }
 
 impl Publish for HubPublisher {
     fn publish(&self, events: Vec<Committed>) {
+        // Readers whose read watermark moved in this batch: (user, conversation), each once.
+        let mut read_moved: Vec<(UserId, ConvId)> = Vec::new();
+        let mut seen = HashSet::new();
         for event in events {
             match event {
                 Committed::Message { msg, members } => {
                     let out = Outbound::Message { conv: msg.conv, seq: msg.seq, frame: delivery_frame(&msg) };
                     let n = self.hub.deliver(&members, &out);
                     metrics::histogram!("quip_fanout_sessions").record(n as f64);
+                    self.notify_offline(&msg, &members);
                 }
                 Committed::ConvCreated { conv, members } => {
                     let Ok(Some(meta)) = self.store.conv_meta(conv) else { continue };
@@ -47,7 +84,46 @@ impl Publish for HubPublisher {
                     };
                     self.hub.deliver(&members, &Outbound::Event(frame(0, event)));
                 }
+                Committed::Receipt { conv, user, kind, up_to, at_ms, members } => {
+                    let event = ReceiptEvent {
+                        conversation_id: conv,
+                        user_id: user.clone(),
+                        kind: match kind {
+                            model::ReceiptKind::Delivered => ReceiptKind::Delivered,
+                            model::ReceiptKind::Read => ReceiptKind::Read,
+                        },
+                        up_to_seq: up_to,
+                        at_ms,
+                    };
+                    self.hub.deliver(&members, &Outbound::Event(frame(0, event)));
+                    if kind == model::ReceiptKind::Read && seen.insert((user.clone(), conv)) {
+                        read_moved.push((user, conv));
+                    }
+                }
             }
         }
+        for (user, conv) in read_moved {
+            self.publish_unread(&user, conv);
+        }
+    }
+}
+
+impl HubPublisher {
+    /// Tells every device of `user` their unread count in `conv` and their total (badges stay in sync
+    /// across devices). Skipped when none of their devices is online.
+    fn publish_unread(&self, user: &str, conv: ConvId) {
+        if self.hub.sessions_of(user).is_none() {
+            return;
+        }
+        let counts = match self.store.unread_counts(user, &[conv]) {
+            Ok(counts) => counts,
+            Err(e) => {
+                tracing::warn!(error = %e, user, conv, "unread count not published");
+                return;
+            }
+        };
+        let unread = counts.conversations.first().map_or(0, |(_, n)| *n);
+        let event = UnreadEvent { conversation_id: conv, unread, total: counts.total };
+        self.hub.deliver(&[user.to_owned()], &Outbound::Event(frame(0, event)));
     }
 }

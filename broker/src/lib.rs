@@ -6,6 +6,7 @@
 //! it committed to `fanout.rs`, which encodes each event once and pushes it through the routing table
 //! (`hub.rs`) into every recipient session's bounded queue.
 
+mod admin;
 pub mod auth;
 mod cmd;
 pub mod config;
@@ -14,16 +15,20 @@ mod fanout;
 pub mod hub;
 mod io;
 pub mod model;
+pub mod notify;
+pub mod presence;
 pub mod ratelimit;
 mod server;
 mod session;
 pub mod store;
 pub mod tls;
+pub mod webhook;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+pub use presence::PresenceConfig;
 pub use server::{Server, ServerError};
 
 /// What every session shares.
@@ -36,6 +41,12 @@ pub struct Broker {
     pub auth: Arc<auth::Authenticator>,
     /// Per-user limits for native (QUIC) clients.
     pub rate: ratelimit::RateLimiter,
+    /// The notification feeds.
+    pub notifier: notify::Notifier,
+    /// Set when shutdown begins (readiness goes false).
+    pub draining: std::sync::atomic::AtomicBool,
+    /// Who is online and who is typing (`presence.rs`).
+    pub presence: presence::Presence,
     next_session: AtomicU64,
 }
 

@@ -142,6 +142,10 @@ async fn main() -> anyhow::Result<()> {
     let addr = server.local_addr()?;
     println!("quipd listening on {addr} (QUIC, ALPN quip/1), data in {}", cfg.data_dir.display());
     println!("certificate SHA-256 fingerprint: {}", server.fingerprint());
+    println!("admin API on http://{} (/healthz, /readyz, POST /v1/notifications)", server.admin_addr()?);
+    if cfg.admin.token.is_empty() {
+        println!("dev admin token: {}", server.admin_token());
+    }
     if let Some(token) = dev_token {
         println!("dev token for user alice (24 h): {token}");
         let exe = std::env::current_exe().map_or_else(|_| "quipd".to_owned(), |p| p.display().to_string());

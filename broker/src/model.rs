@@ -150,3 +150,116 @@ pub struct Ack {
     pub seq: Seq,
     pub created_at_ms: u64,
 }
+
+/// Which receipt watermark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ReceiptKind {
+    Delivered,
+    Read,
+}
+
+impl ReceiptKind {
+    /// The byte that stands for the kind in keys.
+    pub fn tag(self) -> u8 {
+        match self {
+            ReceiptKind::Delivered => 0,
+            ReceiptKind::Read => 1,
+        }
+    }
+}
+
+/// Receipt watermarks of one member of a conversation (merged over their devices) or of one device:
+/// every message up to `delivered` reached them, every message up to `read` was read. `read <= delivered`
+/// always (reading implies delivery), and neither ever moves back.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Watermarks {
+    #[serde(default, rename = "d")]
+    pub delivered: Seq,
+    #[serde(default, rename = "r")]
+    pub read: Seq,
+    /// When `delivered` last moved (ms since the epoch).
+    #[serde(default, rename = "da")]
+    pub delivered_at_ms: u64,
+    /// When `read` last moved.
+    #[serde(default, rename = "ra")]
+    pub read_at_ms: u64,
+    /// How many delivered steps (seq, time) are kept for this member (merged records only).
+    #[serde(default, rename = "ds", skip_serializing_if = "is_zero")]
+    pub delivered_steps: u32,
+    /// How many read steps are kept.
+    #[serde(default, rename = "rs", skip_serializing_if = "is_zero")]
+    pub read_steps: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl Watermarks {
+    pub fn get(&self, kind: ReceiptKind) -> Seq {
+        match kind {
+            ReceiptKind::Delivered => self.delivered,
+            ReceiptKind::Read => self.read,
+        }
+    }
+
+    /// When `kind` last moved.
+    pub fn at_ms(&self, kind: ReceiptKind) -> u64 {
+        match kind {
+            ReceiptKind::Delivered => self.delivered_at_ms,
+            ReceiptKind::Read => self.read_at_ms,
+        }
+    }
+
+    pub fn steps_mut(&mut self, kind: ReceiptKind) -> &mut u32 {
+        match kind {
+            ReceiptKind::Delivered => &mut self.delivered_steps,
+            ReceiptKind::Read => &mut self.read_steps,
+        }
+    }
+
+    /// Moves the `kind` watermark up to `to` at `now_ms` (reading past `delivered` raises it too) and
+    /// returns the watermarks that moved, delivered first. Nothing moves back: at or below the current
+    /// value this is a no-op that returns nothing.
+    pub fn advance(&mut self, kind: ReceiptKind, to: Seq, now_ms: u64) -> Vec<ReceiptKind> {
+        let mut moved = Vec::new();
+        if to > self.delivered {
+            self.delivered = to;
+            self.delivered_at_ms = now_ms;
+            moved.push(ReceiptKind::Delivered);
+        }
+        if kind == ReceiptKind::Read && to > self.read {
+            self.read = to;
+            self.read_at_ms = now_ms;
+            moved.push(ReceiptKind::Read);
+        }
+        moved
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watermarks_only_move_forward_and_reading_implies_delivery() {
+        let mut w = Watermarks::default();
+        assert_eq!(w.advance(ReceiptKind::Delivered, 3, 10), vec![ReceiptKind::Delivered]);
+        assert_eq!((w.delivered, w.read, w.delivered_at_ms), (3, 0, 10));
+        assert_eq!(w.advance(ReceiptKind::Delivered, 2, 11), vec![]);
+        assert_eq!(w.advance(ReceiptKind::Read, 2, 12), vec![ReceiptKind::Read]);
+        assert_eq!((w.delivered, w.read, w.read_at_ms), (3, 2, 12));
+        assert_eq!(w.advance(ReceiptKind::Read, 5, 13), vec![ReceiptKind::Delivered, ReceiptKind::Read]);
+        assert_eq!((w.delivered, w.read, w.delivered_at_ms, w.read_at_ms), (5, 5, 13, 13));
+        assert_eq!(w.advance(ReceiptKind::Read, 5, 14), vec![]);
+        assert_eq!(w.read_at_ms, 13);
+    }
+
+    #[test]
+    fn watermarks_are_stored_compactly() {
+        let w = Watermarks { delivered: 7, read: 5, delivered_at_ms: 1, read_at_ms: 2, ..Watermarks::default() };
+        let json = serde_json::to_string(&w).unwrap_or_default();
+        assert_eq!(json, r#"{"d":7,"r":5,"da":1,"ra":2}"#);
+        assert_eq!(serde_json::from_str::<Watermarks>(&json).ok(), Some(w));
+    }
+}

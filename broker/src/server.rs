@@ -2,8 +2,9 @@
 //! `Server::run(shutdown)` accepts connections until `shutdown` resolves, then drains.
 //!
 //! Shutdown, in order: stop accepting; tell every session (they finish in-flight sends, send
-//! Goodbye(ServerShutdown) and close); wait for them up to the drain deadline; stop the writer after
-//! the commands already queued; flush RocksDB; wait for the connections to close.
+//! Goodbye(ServerShutdown) and close); wait for them up to the drain deadline; stop the presence timers
+//! and wait for presence jobs; stop the writer after the commands already queued; flush RocksDB; wait
+//! for the connections to close.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -19,6 +20,7 @@ use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::fanout::HubPublisher;
 use crate::hub::Hub;
+use crate::presence::{Presence, PresenceConfig};
 use crate::store::{Store, Writer};
 use crate::tls::TlsMaterial;
 use crate::{Broker, session};
@@ -46,6 +48,8 @@ pub enum ServerError {
 pub struct Server {
     broker: Arc<Broker>,
     endpoint: quinn::Endpoint,
+    admin: tokio::net::TcpListener,
+    admin_token: String,
     writer_thread: std::thread::JoinHandle<()>,
     fingerprint: String,
 }
@@ -59,6 +63,12 @@ impl std::fmt::Debug for Server {
 impl Server {
     /// Validates `cfg`, opens the store under `cfg.data_dir`, starts the writer and binds `cfg.listen`.
     pub fn bind(cfg: Config) -> Result<Self, ServerError> {
+        Self::bind_with(cfg, PresenceConfig::default())
+    }
+
+    /// As [`Server::bind`], with presence settings other than the defaults (tests shorten the grace
+    /// period after a user's last device disconnects).
+    pub fn bind_with(cfg: Config, presence: PresenceConfig) -> Result<Self, ServerError> {
         cfg.validate()?;
         std::fs::create_dir_all(&cfg.data_dir)
             .map_err(|e| ServerError::DataDir(cfg.data_dir.display().to_string(), e))?;
@@ -71,7 +81,8 @@ impl Server {
         let auth = Arc::new(Authenticator::new(&cfg.auth, Some(&secret))?);
         let store = Store::open(&cfg.data_dir.join("store"), &cfg.store)?;
         let hub = Arc::new(Hub::default());
-        let publisher = HubPublisher { hub: hub.clone(), store: store.clone() };
+        let webhook = crate::webhook::Webhook::start(&cfg.webhook);
+        let publisher = HubPublisher { hub: hub.clone(), store: store.clone(), webhook };
         let (writer, writer_thread) = Writer::start(store.clone(), &cfg.store, publisher)?;
 
         let mut transport = quinn::TransportConfig::default();
@@ -87,6 +98,17 @@ impl Server {
 
         let limits = quip_protocol::Limits { max_frame_size: cfg.limits.max_frame_size, ..Default::default() };
         let rate = crate::ratelimit::RateLimiter::new(cfg.rate_limits.native.clone());
+        let (notifier, _notify_thread) = crate::notify::Notifier::start(store.clone(), hub.clone())?;
+        let admin_token = if cfg.admin.token.is_empty() {
+            crate::tls::dev_admin_token(&cfg.data_dir)?
+        } else {
+            cfg.admin.token.clone()
+        };
+        let admin = std::net::TcpListener::bind(cfg.admin.listen)
+            .and_then(|l| l.set_nonblocking(true).map(|()| l))
+            .and_then(tokio::net::TcpListener::from_std)
+            .map_err(|e| ServerError::Bind(cfg.admin.listen, e))?;
+        let presence = Presence::new(store.clone(), hub.clone(), presence);
         let broker = Arc::new(Broker {
             cfg: Arc::new(cfg),
             limits,
@@ -95,13 +117,26 @@ impl Server {
             hub,
             auth,
             rate,
+            presence,
+            notifier,
+            draining: std::sync::atomic::AtomicBool::new(false),
             next_session: AtomicU64::new(1),
         });
-        Ok(Self { broker, endpoint, writer_thread, fingerprint: tls.fingerprint() })
+        Ok(Self { broker, endpoint, admin, admin_token, writer_thread, fingerprint: tls.fingerprint() })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.endpoint.local_addr()
+    }
+
+    /// Where the admin HTTP listener is bound.
+    pub fn admin_addr(&self) -> std::io::Result<SocketAddr> {
+        self.admin.local_addr()
+    }
+
+    /// The bearer token of the admin API.
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
     }
 
     /// SHA-256 fingerprint of the certificate served (what clients pin).
@@ -116,8 +151,19 @@ impl Server {
 
     /// Accepts connections until `shutdown` resolves, then drains and returns.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
-        let Server { broker, endpoint, writer_thread, .. } = self;
+        let Server { broker, endpoint, writer_thread, admin, admin_token, .. } = self;
+        let broker_for_admin = broker.clone();
         let (stop_tx, stop_rx) = watch::channel(false);
+        let mut admin_stop = stop_rx.clone();
+        let admin_server = tokio::spawn(async move {
+            let app = crate::admin::router(broker_for_admin, &admin_token);
+            let stopped = async move {
+                let _ = admin_stop.wait_for(|stop| *stop).await;
+            };
+            if let Err(e) = axum::serve(admin, app).with_graceful_shutdown(stopped).await {
+                tracing::error!(error = %e, "admin listener failed");
+            }
+        });
         let mut sessions = JoinSet::new();
         tokio::pin!(shutdown);
         loop {
@@ -133,14 +179,20 @@ impl Server {
         }
 
         tracing::info!(sessions = sessions.len(), "shutting down: draining sessions");
+        broker.draining.store(true, std::sync::atomic::Ordering::Release);
         endpoint.set_server_config(None);
         let _ = stop_tx.send(true);
         let deadline = broker.drain_timeout() + Duration::from_secs(1);
         if tokio::time::timeout(deadline, async { while sessions.join_next().await.is_some() {} }).await.is_err() {
             tracing::warn!(left = sessions.len(), "drain deadline passed; closing the rest");
             sessions.abort_all();
+            // Wait for the aborted sessions to be dropped, so that they are counted out of presence.
+            while sessions.join_next().await.is_some() {}
         }
 
+        // Last-seen times of the sessions that just ended are written before the store closes.
+        broker.presence.shutdown().await;
+        let _ = tokio::time::timeout(Duration::from_secs(2), admin_server).await;
         let store = broker.store.clone();
         let writer = broker.writer.clone();
         drop(broker);

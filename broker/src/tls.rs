@@ -100,7 +100,17 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), TlsError> {
 
 /// The dev HS256 secret under `data_dir` (created once, 32 random bytes as hex, mode 0600).
 pub fn dev_secret(data_dir: &Path) -> Result<Vec<u8>, TlsError> {
-    let path = data_dir.join("dev-secret");
+    dev_random_file(&data_dir.join("dev-secret"))
+}
+
+/// The dev admin token under `data_dir` (created once, like the dev secret).
+pub fn dev_admin_token(data_dir: &Path) -> Result<String, TlsError> {
+    Ok(String::from_utf8_lossy(&dev_random_file(&data_dir.join("dev-admin-token"))?).into_owned())
+}
+
+/// 32 random bytes as hex, kept in `path` (mode 0600) and reused.
+fn dev_random_file(path: &Path) -> Result<Vec<u8>, TlsError> {
+    let path = path.to_owned();
     if let Ok(existing) = std::fs::read_to_string(&path) {
         let trimmed = existing.trim();
         if trimmed.len() >= 32 {

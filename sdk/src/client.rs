@@ -12,6 +12,7 @@ use quip_protocol::family::conversations::{
 use quip_protocol::family::messages::{
     Direction, GetHistory, GetMessage, HistoryPage, Message, MessageAck, SendMessage, SyncDone, SyncRequest,
 };
+use quip_protocol::family::receipts::{GetReceipts, GetUnreadCounts, MarkRead, MessageReceipts, UnreadCounts};
 use quip_protocol::family::session::{GetUsers, Ping, Pong, RefreshToken, TokenRefreshed, UpdateProfile, Welcome};
 use quip_protocol::{ClientBody, ResumePoint, ServerBody, UserProfile};
 use tokio::sync::{Semaphore, mpsc, oneshot};
@@ -100,7 +101,8 @@ impl Client {
             slots: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
             msg_ids: MsgIds::new(&config.device_id),
         };
-        Ok((Client { inner: Arc::new(inner) }, EventStream::new(event_rx)))
+        let reports = config.report_delivered.then(|| inner.shared.reports.clone());
+        Ok((Client { inner: Arc::new(inner) }, EventStream::new(event_rx, reports)))
     }
 
     /// Sends any request and returns the broker's reply; an `ErrorReply` becomes [`Error::Server`].
@@ -192,6 +194,31 @@ impl Client {
     /// One message by id.
     pub async fn get_message(&self, message_id: u64) -> Result<Message, Error> {
         expect_reply!(self.request(GetMessage { message_id }).await?, MessageInfo).map(|info| info.message)
+    }
+
+    /// Marks a conversation read up to `up_to_seq` (the broker clamps it to the last message, and a read
+    /// watermark never moves back). The members get a `ReceiptEvent`, the user's devices an
+    /// [`Event::Unread`](crate::Event::Unread). Delivery is reported by the SDK itself.
+    pub async fn mark_read(&self, conversation_id: u64, up_to_seq: u64) -> Result<(), Error> {
+        let request = MarkRead { conversation_id, up_to_seq, message_ids: Vec::new() };
+        expect_reply!(self.request(request).await?, Done).map(|_| ())
+    }
+
+    /// Marks messages of a conversation read by id: the read watermark moves to the highest of them (ids of
+    /// other conversations are ignored; `InvalidArgument` when none belongs to this one).
+    pub async fn mark_read_ids(&self, conversation_id: u64, message_ids: Vec<u64>) -> Result<(), Error> {
+        let request = MarkRead { conversation_id, up_to_seq: 0, message_ids };
+        expect_reply!(self.request(request).await?, Done).map(|_| ())
+    }
+
+    /// Unread counts of the given conversations (empty: all of the user's); the total is always over all.
+    pub async fn unread_counts(&self, conversation_ids: Vec<u64>) -> Result<UnreadCounts, Error> {
+        expect_reply!(self.request(GetUnreadCounts { conversation_ids }).await?, UnreadCounts)
+    }
+
+    /// Who of the other members got and read a message, and when.
+    pub async fn receipts(&self, message_id: u64) -> Result<MessageReceipts, Error> {
+        expect_reply!(self.request(GetReceipts { message_id }).await?, MessageReceipts)
     }
 
     /// Updates the caller's profile (`None` fields stay) and returns it.

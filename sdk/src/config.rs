@@ -97,6 +97,9 @@ pub struct ClientConfig {
     /// Where to resume from on the first connection (e.g. a [`ResumePoint`] the app saved from
     /// [`crate::Client::resume_point`] before it last exited). `None` starts live.
     pub resume: Option<ResumePoint>,
+    /// Tell the broker which messages reached the app (`MarkDelivered`, sent by the SDK as the app takes
+    /// messages from the event stream, coalesced per conversation). Default true.
+    pub report_delivered: bool,
 }
 
 impl fmt::Debug for ClientConfig {
@@ -111,6 +114,7 @@ impl fmt::Debug for ClientConfig {
             .field("request_timeout", &self.request_timeout)
             .field("event_buffer", &self.event_buffer)
             .field("resume", &self.resume)
+            .field("report_delivered", &self.report_delivered)
             .finish()
     }
 }
@@ -128,6 +132,7 @@ impl ClientConfig {
             request_timeout: Duration::from_secs(10),
             event_buffer: 1024,
             resume: None,
+            report_delivered: true,
         }
     }
 

@@ -5,6 +5,10 @@
 //! replies on the control stream, the heartbeat, and the event-stream future; that future waits for room
 //! in the app's bounded event channel (backpressure) without holding up replies. The only state shared
 //! with the app (`Shared`) sits behind short `std` mutexes that are never held across an `.await`.
+//!
+//! Delivery receipts: the `EventStream` notes the messages the app takes (`receipts.rs`); the driver
+//! wakes on that and writes one `MarkDelivered` per conversation (request id 0: no reply), at most once
+//! per `REPORT_INTERVAL`, so a burst of messages costs a handful of frames.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -19,6 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::delivery::event_loop;
 use crate::events::{DisconnectReason, Event};
 use crate::handshake::{Live, goodbye_from_close, open};
+use crate::receipts::{DeliveryReports, REPORT_INTERVAL};
 use crate::requests::{InFlight, Request};
 use crate::shared::{ConnectionState, Shared, lock};
 use crate::transport::{BoxWrite, CloseInfo, Transport};
@@ -157,6 +162,11 @@ impl<T: Transport> Driver<T> {
             }
         }
         let mut events_ended = false;
+        let reports = self.shared.reports.clone();
+        // When the next delivery report goes out (`None`: nothing to report), and when the last one did.
+        // Reports left over from the last session go out first thing.
+        let mut report_at = reports.has_pending().then(tokio::time::Instant::now);
+        let mut last_report: Option<tokio::time::Instant> = None;
         let end = match end {
             Some(end) => end,
             None => loop {
@@ -192,6 +202,17 @@ impl<T: Transport> Driver<T> {
                             break SessionEnd::ClientClosed;
                         }
                     },
+                    () = reports.noted(), if report_at.is_none() => {
+                        let now = tokio::time::Instant::now();
+                        report_at = Some(last_report.map_or(now, |last| (last + REPORT_INTERVAL).max(now)));
+                    }
+                    () = sleep_until(report_at) => {
+                        report_at = None;
+                        last_report = Some(tokio::time::Instant::now());
+                        if let Err(end) = report_delivered(&mut control_send, &reports, max_frame).await {
+                            break end;
+                        }
+                    }
                     _ = ticker.tick() => {
                         inflight.sweep();
                         let ping = ClientFrame::new(inflight.next_id(), quip_protocol::family::session::Ping { nonce: 0 });
@@ -405,6 +426,28 @@ async fn submit(
             inflight.insert(id, request);
             Err(SessionEnd::lost(format!("control stream: {e}")))
         }
+    }
+}
+
+/// Tells the broker which messages reached the app: one `MarkDelivered` per conversation, request id 0
+/// (the broker answers only if it refuses). What cannot be written is kept for the next session.
+async fn report_delivered(out: &mut BoxWrite, reports: &DeliveryReports, max_frame: u32) -> Result<(), SessionEnd> {
+    let all = reports.take();
+    for (i, &(conversation_id, up_to_seq)) in all.iter().enumerate() {
+        let mark = quip_protocol::family::receipts::MarkDelivered { conversation_id, up_to_seq };
+        if let Err(WriteError::Io(e)) = write_frame(out, &ClientFrame::new(0, mark), max_frame).await {
+            reports.restore(all[i..].iter().copied());
+            return Err(SessionEnd::lost(format!("control stream: {e}")));
+        }
+    }
+    Ok(())
+}
+
+/// Sleeps until `at`, or forever when there is nothing to wait for.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 

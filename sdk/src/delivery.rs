@@ -52,6 +52,8 @@ pub(crate) async fn event_loop(
                 }
                 Event::Conversation(event)
             }
+            ServerBody::ReceiptEvent(event) => Event::Receipt(event),
+            ServerBody::UnreadEvent(event) => Event::Unread(event),
             other => Event::Other(other),
         };
         let _ = tx.send(event).await;

@@ -1,6 +1,7 @@
 //! What the app is told: typed events, in order, through one bounded stream.
 
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -8,10 +9,12 @@ use futures_util::Stream;
 use quip_protocol::ServerBody;
 use quip_protocol::family::conversations::ConversationEvent;
 use quip_protocol::family::messages::{Message, SyncDone};
+use quip_protocol::family::receipts::{ReceiptEvent, UnreadEvent};
 use quip_protocol::family::session::Goodbye;
 use tokio::sync::mpsc;
 
 use crate::Error;
+use crate::receipts::DeliveryReports;
 
 /// One thing that happened, in the order it happened.
 ///
@@ -28,13 +31,17 @@ pub enum Event {
     Message { message: Message, replay: bool },
     /// A conversation the user is in was created or changed.
     Conversation(ConversationEvent),
+    /// A member's delivered or read watermark moved (the user's own included, from any device).
+    Receipt(ReceiptEvent),
+    /// The user's unread count of a conversation changed (e.g. they read it on another device).
+    Unread(UnreadEvent),
     /// The replay after a resume is complete (`replayed` counts what the broker sent, duplicates the SDK
     /// dropped included).
     SyncDone(SyncDone),
     /// The session ended. With `will_reconnect` the SDK is reconnecting (an `Event::Connected` follows on
     /// success); without it the client is finished and the stream ends.
     Disconnected { reason: DisconnectReason, will_reconnect: bool },
-    /// Any other event (receipts, typing, presence, ... as the broker adds them).
+    /// Any other event (typing, presence, ... as the broker adds them).
     Other(ServerBody),
 }
 
@@ -57,26 +64,39 @@ pub enum DisconnectReason {
 /// The channel is bounded (`ClientConfig::event_buffer`): while it is full the SDK stops reading the
 /// broker's event stream, so QUIC flow control (and then the broker's slow-consumer catch-up) holds the
 /// backlog, never an unbounded queue in the app. Requests keep working meanwhile.
+///
+/// A message taken from the stream counts as delivered: unless `ClientConfig::report_delivered` is off,
+/// the SDK tells the broker (coalesced per conversation, see `MarkDelivered`).
 #[derive(Debug)]
 pub struct EventStream {
     rx: mpsc::Receiver<Event>,
+    reports: Option<Arc<DeliveryReports>>,
 }
 
 impl EventStream {
-    pub(crate) fn new(rx: mpsc::Receiver<Event>) -> Self {
-        Self { rx }
+    pub(crate) fn new(rx: mpsc::Receiver<Event>, reports: Option<Arc<DeliveryReports>>) -> Self {
+        Self { rx, reports }
+    }
+
+    /// Notes a message handed to the app as delivered.
+    fn taken(&self, event: Option<Event>) -> Option<Event> {
+        if let (Some(Event::Message { message, .. }), Some(reports)) = (&event, &self.reports) {
+            reports.note(message.conversation_id, message.seq);
+        }
+        event
     }
 
     /// The next event, or `None` once the client is finished and every event was read.
     pub async fn next_event(&mut self) -> Option<Event> {
-        self.rx.recv().await
+        let event = self.rx.recv().await;
+        self.taken(event)
     }
 
     /// The next event within `timeout`: [`Error::Timeout`] if none came, [`Error::Closed`] if the stream
     /// ended.
     pub async fn next_event_timeout(&mut self, timeout: Duration) -> Result<Event, Error> {
         match tokio::time::timeout(timeout, self.rx.recv()).await {
-            Ok(Some(event)) => Ok(event),
+            Ok(Some(event)) => self.taken(Some(event)).ok_or(Error::Closed),
             Ok(None) => Err(Error::Closed),
             Err(_) => Err(Error::Timeout),
         }
@@ -87,7 +107,12 @@ impl EventStream {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             match tokio::time::timeout_at(deadline, self.rx.recv()).await {
-                Ok(Some(Event::Message { message, .. })) => return Ok(message),
+                Ok(Some(Event::Message { message, .. })) => {
+                    if let Some(reports) = &self.reports {
+                        reports.note(message.conversation_id, message.seq);
+                    }
+                    return Ok(message);
+                }
                 Ok(Some(_)) => continue,
                 Ok(None) => return Err(Error::Closed),
                 Err(_) => return Err(Error::Timeout),
@@ -97,7 +122,8 @@ impl EventStream {
 
     /// An event already waiting, without waiting.
     pub fn try_next_event(&mut self) -> Option<Event> {
-        self.rx.try_recv().ok()
+        let event = self.rx.try_recv().ok();
+        self.taken(event)
     }
 }
 
@@ -105,7 +131,10 @@ impl Stream for EventStream {
     type Item = Event;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
-        self.rx.poll_recv(cx)
+        match self.rx.poll_recv(cx) {
+            Poll::Ready(event) => Poll::Ready(self.taken(event)),
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
 
@@ -118,7 +147,8 @@ mod tests {
     #[tokio::test]
     async fn stream_and_helpers_read_the_same_channel() {
         let (tx, rx) = mpsc::channel(4);
-        let mut events = EventStream::new(rx);
+        let reports = Arc::new(DeliveryReports::default());
+        let mut events = EventStream::new(rx, Some(reports.clone()));
         tx.send(Event::Connected { resumed: false }).await.unwrap();
         tx.send(Event::Message { message: Message { seq: 1, ..Message::default() }, replay: false }).await.unwrap();
         assert!(matches!(events.next().await, Some(Event::Connected { resumed: false })));
@@ -130,6 +160,8 @@ mod tests {
         tx.send(Event::SyncDone(SyncDone::default())).await.unwrap();
         tx.send(Event::Message { message: Message { seq: 2, ..Message::default() }, replay: true }).await.unwrap();
         assert_eq!(events.next_message(Duration::from_secs(1)).await.unwrap().seq, 2);
+        // Every message the app took is to be reported as delivered, once per conversation.
+        assert_eq!(reports.take(), vec![(0, 2)]);
         drop(tx);
         assert_eq!(events.next_message(Duration::from_secs(1)).await.unwrap_err(), Error::Closed);
         assert!(events.next_event().await.is_none());

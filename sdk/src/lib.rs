@@ -56,6 +56,7 @@ mod delivery;
 mod error;
 mod events;
 mod handshake;
+mod receipts;
 mod requests;
 mod shared;
 mod tls;
@@ -76,5 +77,8 @@ pub use quip_protocol::family::conversations::{
     Conversation, ConversationContext, ConversationEvent, ConversationInfo, ConversationPage,
 };
 pub use quip_protocol::family::messages::{Direction, HistoryPage, Message, MessageAck, SendMessage, SyncDone};
+pub use quip_protocol::family::receipts::{
+    MemberReceipt, MessageReceipts, ReceiptEvent, ReceiptKind, UnreadCount, UnreadCounts, UnreadEvent,
+};
 pub use quip_protocol::family::session::{CloseReason, Goodbye, UpdateProfile, Welcome};
 pub use quip_protocol::{ConversationCursor, ErrorCode, ResumePoint, ServerBody, UserProfile, UserRef};

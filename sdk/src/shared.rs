@@ -3,12 +3,13 @@
 //! Concurrency: plain `std` mutexes, each held only for a copy or a map update and never across an
 //! `.await`, so the app's handles never wait on the network.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use quip_protocol::family::session::Welcome;
 use tokio::sync::watch;
 
 use crate::cursors::CursorTracker;
+use crate::receipts::DeliveryReports;
 use crate::{ClientConfig, Error};
 
 /// Where the client stands.
@@ -32,6 +33,8 @@ pub(crate) struct Shared {
     /// Why the client finished, once it has.
     pub(crate) terminal: Mutex<Option<Error>>,
     pub(crate) state: watch::Sender<ConnectionState>,
+    /// Messages the app took whose delivery is not reported yet (shared with the `EventStream`).
+    pub(crate) reports: Arc<DeliveryReports>,
 }
 
 impl Shared {
@@ -42,6 +45,7 @@ impl Shared {
             welcome: Mutex::new(None),
             terminal: Mutex::new(None),
             state: watch::Sender::new(ConnectionState::Connected),
+            reports: Arc::default(),
         }
     }
 

@@ -70,7 +70,7 @@ pub async fn list(ctx: &Ctx, l: ListConversations) -> Reply {
             let more = entries.len() > start + page.len();
             let mut out = Vec::with_capacity(page.len());
             for (_, conv) in &page {
-                out.push(view(s, *conv)?);
+                out.push(view(s, *conv, &user)?);
             }
             Ok((out, more))
         })
@@ -85,11 +85,13 @@ fn parse_cursor(c: &str) -> Option<(u64, u64)> {
 }
 
 async fn load(ctx: &Ctx, conv: u64) -> Result<Conversation, ErrorReply> {
-    ctx.blocking(move |s| view(s, conv)).await
+    let user = ctx.who.user.clone();
+    ctx.blocking(move |s| view(s, conv, &user)).await
 }
 
-/// Builds the wire view of one conversation from the store.
-fn view(s: &Store, conv: u64) -> Result<Conversation, crate::store::StoreError> {
+/// Builds `user`'s view of one conversation from the store: the shared state plus their unread count
+/// and watermarks.
+fn view(s: &Store, conv: u64, user: &str) -> Result<Conversation, crate::store::StoreError> {
     let meta = s.conv_meta(conv)?.ok_or(crate::store::StoreError::NotFound)?;
     let head = s.conv_head(conv)?;
     let members = s
@@ -101,5 +103,10 @@ fn view(s: &Store, conv: u64) -> Result<Conversation, crate::store::StoreError> 
         })
         .collect::<Result<Vec<_>, crate::store::StoreError>>()?;
     let last = if head.last_seq > 0 { s.message(conv, head.last_seq)? } else { None };
-    Ok(crate::convert::conversation(&meta, &head, &members, last.as_ref()))
+    let marks = s.watermarks(conv, user)?;
+    let mut conversation = crate::convert::conversation(&meta, &head, &members, last.as_ref());
+    conversation.unread = s.unread_in(conv, &head, &marks)?;
+    conversation.read_up_to_seq = marks.read;
+    conversation.delivered_up_to_seq = marks.delivered;
+    Ok(conversation)
 }

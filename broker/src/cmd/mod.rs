@@ -6,6 +6,7 @@
 
 mod conversations;
 mod messages;
+mod notifications;
 mod presence;
 mod receipts;
 mod session;
@@ -141,7 +142,10 @@ async fn dispatch(ctx: &Arc<Ctx>, bytes: &Bytes) {
     let id = frame.request_id;
     if let Err(refusal) = rate_limit(ctx, &frame.body).await {
         metrics::counter!("quip_rate_limited_total").increment(1);
-        ctx.reply(id, Err(refusal)).await;
+        // A typing signal asks for no reply: an excess one is simply dropped.
+        if !(id == 0 && matches!(frame.body, ClientBody::Typing(_))) {
+            ctx.reply(id, Err(refusal)).await;
+        }
         return;
     }
     let reply = match frame.body {
@@ -165,6 +169,9 @@ async fn dispatch(ctx: &Arc<Ctx>, bytes: &Bytes) {
         ClientBody::MarkRead(m) => receipts::mark_read(ctx, m).await,
         ClientBody::GetUnreadCounts(g) => receipts::unread_counts(ctx, g).await,
         ClientBody::GetReceipts(g) => receipts::receipts(ctx, g).await,
+        ClientBody::ListNotifications(l) => notifications::list(ctx, l).await,
+        ClientBody::MarkNotificationsRead(m) => notifications::mark_read(ctx, m).await,
+        ClientBody::MarkAllNotificationsRead(_) => notifications::mark_all_read(ctx).await,
         ClientBody::Typing(t) => presence::typing(ctx, t).await,
         ClientBody::SetPresence(p) => presence::set_presence(ctx, p).await,
         ClientBody::GetPresence(g) => presence::get_presence(ctx, g).await,

@@ -7,6 +7,9 @@
 //!   control stream, and events on the event stream in order, deduplicated and gap-checked by
 //!   sequence number (`delivery.rs`). It is the only task that touches the session's delivery state,
 //!   so that state needs no lock.
+//!
+//! A session counts in its user's presence (`crate::presence`) from its registration with the hub until
+//! it ends: the user's contacts hear they came online, and, after a grace period, that they went offline.
 
 mod delivery;
 mod handshake;
@@ -118,6 +121,8 @@ async fn run(
         }
     }
     broker.hub.register(&user, handle);
+    // Counts the session in the user's presence until it is dropped (even if this task is aborted).
+    let presence = broker.presence.connect(&user, session_id).await;
     metrics::gauge!("quip_sessions").increment(1.0);
     tracing::info!(user = %user, device = %device_id, "session open");
 
@@ -200,6 +205,7 @@ async fn run(
     .await;
 
     broker.hub.unregister(&user, session_id);
+    drop(presence);
     metrics::gauge!("quip_sessions").decrement(1.0);
     match result {
         Ok(()) => tracing::info!("session closed"),

@@ -1,7 +1,7 @@
 //! Key layouts. Integers are big-endian so RocksDB's byte order is numeric order; user ids are
 //! length-prefixed so one user's keys never run into another's.
 
-use crate::model::{ConvId, Seq};
+use crate::model::{ConvId, ReceiptKind, Seq};
 
 pub const META: &str = "meta";
 pub const CONVS: &str = "convs";
@@ -21,6 +21,10 @@ pub const DEVICE_RECEIPTS: &str = "device_receipts";
 pub const DELETED: &str = "deleted";
 /// Presence kept across restarts: user → explicit status and last seen.
 pub const PRESENCE: &str = "presence";
+/// Notification feeds: user, notification id → the notification (written by `notify.rs`).
+pub const NOTIFICATIONS: &str = "notifications";
+/// Notification counters: user → unread count, and the next notification id.
+pub const NOTIF_UNREAD: &str = "notif_unread";
 
 pub const ALL: &[&str] = &[
     META,
@@ -37,6 +41,8 @@ pub const ALL: &[&str] = &[
     DEVICE_RECEIPTS,
     DELETED,
     PRESENCE,
+    NOTIFICATIONS,
+    NOTIF_UNREAD,
 ];
 
 /// `meta` keys.
@@ -113,6 +119,59 @@ pub fn direct_key(a: &str, b: &str, context: Option<(&str, &str)>) -> Vec<u8> {
     k
 }
 
+/// `receipts` holds two kinds of rows per conversation, told apart by the byte after the conversation
+/// id so that a conversation's watermarks can be scanned without its steps.
+const RECEIPT_WATERMARK: u8 = 0;
+const RECEIPT_STEP: u8 = 1;
+
+/// `receipts`: every member's merged watermarks of one conversation start with this.
+pub fn receipt_prefix(conv: ConvId) -> [u8; 9] {
+    let mut k = [RECEIPT_WATERMARK; 9];
+    k[..8].copy_from_slice(&conv.to_be_bytes());
+    k
+}
+
+/// `receipts`: conversation, user → the user's merged watermarks.
+pub fn receipt_key(conv: ConvId, user: &str) -> Vec<u8> {
+    let mut k = receipt_prefix(conv).to_vec();
+    push_str(&mut k, user);
+    k
+}
+
+/// The user of a `receipt_key`.
+pub fn split_receipt_key(k: &[u8]) -> Option<String> {
+    let len = usize::from(*k.get(9)?);
+    k.get(10..10 + len).map(|b| String::from_utf8_lossy(b).into_owned())
+}
+
+/// `receipts`: the steps of one user's `kind` watermark in a conversation start with this.
+pub fn step_prefix(conv: ConvId, user: &str, kind: ReceiptKind) -> Vec<u8> {
+    let mut k = conv.to_be_bytes().to_vec();
+    k.push(RECEIPT_STEP);
+    push_str(&mut k, user);
+    k.push(kind.tag());
+    k
+}
+
+/// `receipts`: conversation, user, kind, seq → when that watermark reached `seq` (ms, big-endian).
+pub fn step_key(conv: ConvId, user: &str, kind: ReceiptKind, seq: Seq) -> Vec<u8> {
+    let mut k = step_prefix(conv, user, kind);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// `device_receipts`: conversation, user, device → that device's watermarks.
+pub fn device_receipt_key(conv: ConvId, user: &str, device: &str) -> Vec<u8> {
+    let mut k = member_key(conv, user);
+    push_str(&mut k, device);
+    k
+}
+
+/// `deleted`: conversation, then sequence (the layout of `msgs`).
+pub fn deleted_key(conv: ConvId, seq: Seq) -> [u8; 16] {
+    msg_key(conv, seq)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +190,19 @@ mod tests {
         assert!(msg_key(1, 2) < msg_key(1, 10));
         assert!(msg_key(1, u64::MAX) < msg_key(2, 0));
         assert_eq!(split_msg_key(&msg_key(7, 9)), Some((7, 9)));
+    }
+
+    #[test]
+    fn receipt_keys_keep_watermarks_apart_from_steps() {
+        let prefix = receipt_prefix(4);
+        assert!(receipt_key(4, "bob").starts_with(&prefix));
+        assert!(!step_key(4, "bob", ReceiptKind::Read, 1).starts_with(&prefix));
+        assert!(receipt_key(4, "zed") < step_key(4, "a", ReceiptKind::Delivered, 0));
+        assert_eq!(split_receipt_key(&receipt_key(4, "bob")).as_deref(), Some("bob"));
+        let read = step_prefix(4, "bob", ReceiptKind::Read);
+        assert!(step_key(4, "bob", ReceiptKind::Read, 2) < step_key(4, "bob", ReceiptKind::Read, 10));
+        assert!(step_key(4, "bob", ReceiptKind::Read, u64::MAX).starts_with(&read));
+        assert!(!step_key(4, "bob", ReceiptKind::Delivered, 2).starts_with(&read));
+        assert_ne!(device_receipt_key(4, "ab", "c"), device_receipt_key(4, "a", "bc"));
     }
 }

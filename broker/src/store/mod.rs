@@ -3,8 +3,12 @@
 //! Writes go through one writer thread (`writer.rs`) that assigns ids and sequence numbers and groups
 //! concurrent writes into one atomic batch; reads (`read.rs`) go straight to RocksDB from any thread.
 
-mod keys;
+pub(crate) mod keys;
+/// Column family names, for modules that own a keyspace of their own (`notify.rs`).
+pub(crate) use keys as cf;
+mod presence;
 mod read;
+mod receipts;
 mod writer;
 
 use std::path::Path;
@@ -14,8 +18,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use quip_protocol::ErrorCode;
 use rocksdb::{ColumnFamilyDescriptor, DB, Options};
 
+pub use presence::{ChosenStatus, PresenceRecord};
 pub use read::{Direction, HistoryPage};
-pub use writer::{Committed, NewMessage, Publish, WriteCmd, Writer};
+pub use receipts::{MemberReceipt, Unread};
+pub use writer::{Committed, Mark, NewMessage, Publish, WriteCmd, Writer};
 
 use crate::config::StoreConfig;
 

@@ -6,6 +6,12 @@
 //! write and, with `durability = "fsync"`, one fsync for the whole group). Replies go out and events are
 //! published only after the batch is durable, so nothing is acknowledged or delivered that a crash
 //! could lose.
+//!
+//! Receipts go through here too (`writer/receipts.rs`): a watermark's read-modify-write then needs no
+//! lock and cannot race with another device of the same user, and a message's implied read by its
+//! sender lands in the same batch as the message.
+
+mod receipts;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -18,8 +24,8 @@ use super::keys::{self, msg_key, u64_key};
 use super::{Store, StoreError, encode};
 use crate::config::{Durability, StoreConfig};
 use crate::model::{
-    Ack, AttachmentRec, Context, ConvHead, ConvId, ConvKind, ConvMeta, MemberRec, Profile, Role, Sender, StoredMessage,
-    UserId,
+    Ack, AttachmentRec, Context, ConvHead, ConvId, ConvKind, ConvMeta, MemberRec, Profile, ReceiptKind, Role, Sender,
+    Seq, StoredMessage, UserId, Watermarks,
 };
 
 /// A message to append.
@@ -33,6 +39,18 @@ pub struct NewMessage {
     pub attachments: Vec<AttachmentRec>,
     pub reply_to: u64,
     pub metadata: Vec<(String, String)>,
+}
+
+/// A receipt: device `device` of `user` got (or read) `conv` up to `up_to`. Beyond the conversation's
+/// last message it is clamped to it; at or below the current watermark it changes nothing.
+#[derive(Debug, Clone)]
+pub struct Mark {
+    pub conv: ConvId,
+    pub user: UserId,
+    pub device: String,
+    pub kind: ReceiptKind,
+    pub up_to: Seq,
+    pub now_ms: u64,
 }
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
@@ -49,6 +67,8 @@ pub enum WriteCmd {
     CreateGroup { meta: ConvMeta, members: Vec<UserId>, reply: Reply<ConvId> },
     /// Create or replace a profile.
     PutProfile { profile: Profile, reply: Reply<()> },
+    /// Move a member's delivered or read watermark (NotFound for non-members).
+    Receipt { mark: Mark, reply: Reply<()> },
     /// Finish what was queued before this, then stop.
     Shutdown,
 }
@@ -57,8 +77,23 @@ pub enum WriteCmd {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Committed {
-    Message { msg: Arc<StoredMessage>, members: Arc<[UserId]> },
-    ConvCreated { conv: ConvId, members: Arc<[UserId]> },
+    Message {
+        msg: Arc<StoredMessage>,
+        members: Arc<[UserId]>,
+    },
+    ConvCreated {
+        conv: ConvId,
+        members: Arc<[UserId]>,
+    },
+    /// `user`'s merged `kind` watermark in `conv` moved up to `up_to` at `at_ms`.
+    Receipt {
+        conv: ConvId,
+        user: UserId,
+        kind: ReceiptKind,
+        up_to: Seq,
+        at_ms: u64,
+        members: Arc<[UserId]>,
+    },
 }
 
 /// Receives what each batch committed, on the writer thread, in commit order. Must not block.
@@ -134,6 +169,11 @@ impl Writer {
     pub async fn put_profile(&self, profile: Profile) -> Result<(), StoreError> {
         self.call(|reply| WriteCmd::PutProfile { profile, reply }).await
     }
+
+    /// Moves a watermark; returns once the move (if any) is durable.
+    pub async fn mark(&self, mark: Mark) -> Result<(), StoreError> {
+        self.call(|reply| WriteCmd::Receipt { mark, reply }).await
+    }
 }
 
 /// Caches are dropped wholesale past this many conversations (they reload from RocksDB on demand).
@@ -148,6 +188,10 @@ struct State {
     next_lsn: u64,
     heads: HashMap<ConvId, ConvHead>,
     members: HashMap<ConvId, Arc<[UserId]>>,
+    /// Merged watermarks per (conversation, member), written through like `heads`.
+    receipts: HashMap<(ConvId, UserId), Watermarks>,
+    /// Watermarks per (conversation, member, device).
+    device_receipts: HashMap<(ConvId, UserId, String), Watermarks>,
 }
 
 /// Answers one command once the batch's fate is known.
@@ -189,6 +233,8 @@ impl State {
             max_batch: cfg.max_batch,
             heads: HashMap::new(),
             members: HashMap::new(),
+            receipts: HashMap::new(),
+            device_receipts: HashMap::new(),
         })
     }
 
@@ -242,9 +288,12 @@ impl State {
         for reply in pending.replies {
             reply(Ok(()));
         }
-        if self.heads.len() > CACHE_LIMIT || self.members.len() > CACHE_LIMIT {
-            self.heads.clear();
-            self.members.clear();
+        if self.heads.len() > CACHE_LIMIT
+            || self.members.len() > CACHE_LIMIT
+            || self.receipts.len() > CACHE_LIMIT
+            || self.device_receipts.len() > CACHE_LIMIT
+        {
+            self.clear_caches();
         }
         pending.events
     }
@@ -254,14 +303,20 @@ impl State {
             reply(Err(e.clone()));
         }
         // The caches may hold what the failed batch would have written: reload from RocksDB.
-        self.heads.clear();
-        self.members.clear();
+        self.clear_caches();
         if let Ok(fresh) = State::load(self.store.clone(), &StoreConfig::default()) {
             self.next_conv_id = fresh.next_conv_id;
             self.next_msg_id = fresh.next_msg_id;
             self.next_lsn = fresh.next_lsn;
         }
         Vec::new()
+    }
+
+    fn clear_caches(&mut self) {
+        self.heads.clear();
+        self.members.clear();
+        self.receipts.clear();
+        self.device_receipts.clear();
     }
 
     fn put_counters(&self, batch: &mut WriteBatch) -> Result<(), StoreError> {
@@ -289,6 +344,10 @@ impl State {
             WriteCmd::PutProfile { profile, reply } => {
                 let result =
                     self.store.cf(keys::USERS).map(|cf| batch.put_cf(&cf, profile.id.as_bytes(), encode(&profile)));
+                pending.reply(reply, result);
+            }
+            WriteCmd::Receipt { mark, reply } => {
+                let result = self.mark(batch, pending, mark);
                 pending.reply(reply, result);
             }
             WriteCmd::Shutdown => {}
@@ -376,7 +435,12 @@ impl State {
         self.heads.insert(stored.conv, head);
         pending.idem.insert(idem, ack);
         pending.msg_locations.insert(stored.id, stored.conv);
-        pending.events.push(Committed::Message { msg: Arc::new(stored), members });
+        let (conv, seq, sender) = (stored.conv, stored.seq, stored.sender.id.clone());
+        pending.events.push(Committed::Message { msg: Arc::new(stored), members: members.clone() });
+        // Sending implies reading: the sender's own messages never count as unread for them.
+        if let Err(e) = self.sender_read(batch, pending, conv, &sender, seq, now_ms, &members) {
+            tracing::error!(error = %e, conv, seq, "writer: the sender's read watermark could not move");
+        }
         Ok((ack, false))
     }
 

@@ -23,6 +23,9 @@ pub const WAIT: Duration = Duration::from_secs(10);
 pub struct TestBroker {
     pub addr: SocketAddr,
     pub fingerprint: String,
+    /// The admin HTTP listener and its bearer token.
+    pub admin_addr: SocketAddr,
+    pub admin_token: String,
     pub data_dir: PathBuf,
     pub config: Config,
     stop: Option<oneshot::Sender<()>>,
@@ -33,6 +36,7 @@ pub struct TestBroker {
 pub fn config(data_dir: &Path) -> Config {
     let mut cfg = Config { listen: "127.0.0.1:0".parse().unwrap(), data_dir: data_dir.to_owned(), ..Config::default() };
     cfg.store.durability = Durability::Fsync;
+    cfg.admin.listen = "127.0.0.1:0".parse().unwrap();
     // Tests send thousands of messages a second; the rate-limit test sets its own limits.
     cfg.rate_limits.native.messages_per_minute = 1_000_000;
     cfg.rate_limits.native.conversations_per_hour = 1_000_000;
@@ -51,8 +55,15 @@ impl TestBroker {
 
     pub async fn start_with(cfg: Config) -> Self {
         let server = Server::bind(cfg.clone()).unwrap();
+        Self::launch(server, cfg)
+    }
+
+    /// Runs a bound server until `stop` (or drop).
+    fn launch(server: Server, cfg: Config) -> Self {
         let addr = server.local_addr().unwrap();
         let fingerprint = server.fingerprint().to_owned();
+        let admin_addr = server.admin_addr().unwrap();
+        let admin_token = server.admin_token().to_owned();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             server
@@ -65,12 +76,31 @@ impl TestBroker {
         Self {
             addr,
             fingerprint,
+            admin_addr,
+            admin_token,
             data_dir: cfg.data_dir.clone(),
             config: cfg,
             stop: Some(stop),
             task: Some(task),
             _dir: None,
         }
+    }
+
+    /// An HTTP/1.1 request to the admin listener; returns the status code and the body.
+    pub async fn admin_call(&self, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(self.admin_addr).await.unwrap();
+        let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+        let req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        let status = out.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+        (status, body)
     }
 
     /// Graceful stop (as on SIGTERM); waits until quipd has flushed and exited.
@@ -92,6 +122,18 @@ impl TestBroker {
         let mut b = Self::start_with(cfg).await;
         b._dir = dir;
         b
+    }
+
+    /// Stops quipd, hands its store to `edit` (e.g. to put rows that no request writes yet, through
+    /// `Store::raw_db`), then starts it again on the same data directory (a new port).
+    pub async fn restart_editing_store(mut self, edit: impl FnOnce(&quip_broker::store::Store)) -> Self {
+        self.stop().await;
+        {
+            let store = quip_broker::store::Store::open(&self.data_dir.join("store"), &self.config.store).unwrap();
+            edit(&store);
+            store.flush().unwrap();
+        }
+        self.restart().await
     }
 
     fn authenticator(&self) -> Authenticator {
@@ -248,5 +290,34 @@ impl RawClient {
 
     pub fn raw_bytes(body: impl Into<ClientBody>) -> Bytes {
         ClientFrame::new(1, body).encode()
+    }
+}
+
+/// quipd with presence settings other than the defaults (e.g. a short grace period).
+impl TestBroker {
+    /// Starts quipd in a fresh temp dir with `presence` settings.
+    pub async fn start_with_presence(presence: quip_broker::PresenceConfig) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = config(dir.path());
+        let mut b = Self::start_with_config_and_presence(cfg, presence).await;
+        b._dir = Some(dir);
+        b
+    }
+
+    /// Starts quipd with `cfg` and `presence` settings.
+    pub async fn start_with_config_and_presence(cfg: Config, presence: quip_broker::PresenceConfig) -> Self {
+        let server = Server::bind_with(cfg.clone(), presence).unwrap();
+        Self::launch(server, cfg)
+    }
+
+    /// Stops and starts again on the same data directory (a new port) with `presence` settings.
+    pub async fn restart_with_presence(mut self, presence: quip_broker::PresenceConfig) -> Self {
+        self.stop().await;
+        let dir = self._dir.take();
+        let mut cfg = self.config.clone();
+        cfg.listen = "127.0.0.1:0".parse().unwrap();
+        let mut b = Self::start_with_config_and_presence(cfg, presence).await;
+        b._dir = dir;
+        b
     }
 }
