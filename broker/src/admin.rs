@@ -1,5 +1,5 @@
 //! The admin HTTP listener (axum), separate from client traffic and bound to loopback by default:
-//! liveness and readiness probes, and the server-side calls apps make (creating a user's notification,
+//! liveness and readiness probes, Prometheus metrics at `/metrics`, and the server-side calls apps make (creating a user's notification,
 //! as the seeds' apps do for orders and new chats). Calls under `/v1/` need `Authorization: Bearer
 //! <admin token>`.
 
@@ -29,8 +29,14 @@ pub fn router(broker: Arc<Broker>, token: &str) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
+        .route("/metrics", get(metrics_text))
         .route("/v1/notifications", post(create_notification))
         .with_state(Admin { broker, token: token.into() })
+}
+
+async fn metrics_text(State(admin): State<Admin>) -> Response {
+    metrics::gauge!("quip_online_users").set(admin.broker.hub.online_users() as f64);
+    ([("content-type", "text/plain; version=0.0.4")], crate::telemetry::render()).into_response()
 }
 
 async fn ready(State(admin): State<Admin>) -> Response {

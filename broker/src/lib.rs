@@ -21,6 +21,7 @@ pub mod ratelimit;
 mod server;
 mod session;
 pub mod store;
+pub mod telemetry;
 pub mod tls;
 pub mod webhook;
 

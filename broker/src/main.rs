@@ -142,7 +142,7 @@ async fn main() -> anyhow::Result<()> {
     let addr = server.local_addr()?;
     println!("quipd listening on {addr} (QUIC, ALPN quip/1), data in {}", cfg.data_dir.display());
     println!("certificate SHA-256 fingerprint: {}", server.fingerprint());
-    println!("admin API on http://{} (/healthz, /readyz, POST /v1/notifications)", server.admin_addr()?);
+    println!("admin API on http://{} (/healthz, /readyz, /metrics, POST /v1/notifications)", server.admin_addr()?);
     if cfg.admin.token.is_empty() {
         println!("dev admin token: {}", server.admin_token());
     }

@@ -70,6 +70,7 @@ impl Server {
     /// period after a user's last device disconnects).
     pub fn bind_with(cfg: Config, presence: PresenceConfig) -> Result<Self, ServerError> {
         cfg.validate()?;
+        crate::telemetry::handle();
         std::fs::create_dir_all(&cfg.data_dir)
             .map_err(|e| ServerError::DataDir(cfg.data_dir.display().to_string(), e))?;
         let tls = TlsMaterial::load(&cfg.tls, &cfg.data_dir)?;
@@ -154,6 +155,13 @@ impl Server {
         let Server { broker, endpoint, writer_thread, admin, admin_token, .. } = self;
         let broker_for_admin = broker.clone();
         let (stop_tx, stop_rx) = watch::channel(false);
+        let upkeep = tokio::spawn(async {
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                crate::telemetry::upkeep();
+            }
+        });
         let mut admin_stop = stop_rx.clone();
         let admin_server = tokio::spawn(async move {
             let app = crate::admin::router(broker_for_admin, &admin_token);
@@ -203,6 +211,7 @@ impl Server {
         }
         endpoint.close(session::close_code::SHUTDOWN.into(), b"server shutting down");
         let _ = tokio::time::timeout(Duration::from_secs(2), endpoint.wait_idle()).await;
+        upkeep.abort();
         tracing::info!("stopped");
         Ok(())
     }

@@ -1,0 +1,71 @@
+//! Prometheus metrics: one process-wide recorder (metrics + metrics-exporter-prometheus), rendered by
+//! the admin listener at `/metrics`. Names follow Prometheus conventions: a `quip_` prefix, `_total`
+//! counters, `_seconds` histograms in base units, and no label with unbounded values (no user or
+//! conversation ids).
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Histogram buckets for latencies, in seconds (100 µs to 10 s).
+const SECONDS: &[f64] =
+    &[0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+
+/// Installs the recorder the first time it is called; later calls (more servers in one process, as in
+/// tests) share it. `None` when another recorder was installed first.
+pub fn handle() -> Option<&'static PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            let builder = match PrometheusBuilder::new().set_buckets(SECONDS) {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::warn!(error = %e, "metrics: bad buckets");
+                    return None;
+                }
+            };
+            match builder.install_recorder() {
+                Ok(handle) => {
+                    describe();
+                    Some(handle)
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "metrics: a recorder is already installed; /metrics is empty");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+fn describe() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!("quip_connections_total", "QUIC connections accepted, by transport");
+    describe_counter!("quip_authentications_total", "Hello authentications, by result");
+    describe_gauge!("quip_sessions", "Authenticated sessions open");
+    describe_gauge!("quip_online_users", "Users with at least one session");
+    describe_counter!("quip_frames_in_total", "Request frames received");
+    describe_counter!("quip_messages_stored_total", "Messages durably stored (retries not counted)");
+    describe_counter!("quip_deliveries_total", "Message events written to sessions");
+    describe_histogram!("quip_fanout_sessions", "Sessions one message was pushed to");
+    describe_histogram!("quip_send_ack_seconds", Unit::Seconds, "From a send's arrival to its ack");
+    describe_histogram!("quip_store_write_seconds", Unit::Seconds, "RocksDB batch write time");
+    describe_histogram!("quip_store_batch_size", "Commands per RocksDB write batch");
+    describe_counter!("quip_slow_consumer_switches_total", "Sessions switched to catch-up from the store");
+    describe_counter!("quip_errors_total", "Error replies, by code");
+    describe_counter!("quip_rate_limited_total", "Requests refused by rate limits");
+    describe_counter!("quip_webhook_calls_total", "Offline webhook calls, by result");
+}
+
+/// The text exposition of every metric.
+pub fn render() -> String {
+    handle().map(PrometheusHandle::render).unwrap_or_default()
+}
+
+/// Periodic housekeeping of the recorder (call every few seconds).
+pub fn upkeep() {
+    if let Some(h) = handle() {
+        h.run_upkeep();
+    }
+}
