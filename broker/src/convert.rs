@@ -1,11 +1,12 @@
 //! The edge between the broker's records (`model`) and the wire types (`quip_protocol`).
 
 use quip_protocol::family::conversations::{Conversation, ConversationContext, ConversationKind, Member, MemberRole};
-use quip_protocol::family::messages::{Attachment, AttachmentKind, Message, MessageKind};
+use quip_protocol::family::messages::{Attachment, AttachmentKind, Message, MessageKind, Reaction, ReplyPreview};
 use quip_protocol::{KeyValue, UserProfile, UserRef};
 
 use crate::model::{
-    AttachmentRec, Context, ConvHead, ConvKind, ConvMeta, MemberRec, Profile, Role, Sender, StoredMessage,
+    AttachmentRec, Context, ConvHead, ConvKind, ConvMeta, MemberRec, Profile, ReactionRec, ReplyPreviewRec, Role,
+    Sender, StoredMessage,
 };
 
 pub fn message_kind_to_u8(k: MessageKind) -> u8 {
@@ -105,7 +106,7 @@ pub fn message(m: &StoredMessage) -> Message {
         kind: message_kind_from_u8(m.kind),
         text: m.text.clone(),
         attachments: m.attachments.iter().map(attachment_from_rec).collect(),
-        reply_to: None,
+        reply_to: m.reply_preview.as_ref().map(reply_preview),
         client_msg_id: m.client_msg_id.clone(),
         created_at_ms: m.created_at_ms,
         edited_at_ms: m.edited_at_ms,
@@ -113,6 +114,29 @@ pub fn message(m: &StoredMessage) -> Message {
         metadata: key_values(&m.metadata),
         ..Message::default()
     }
+}
+
+/// The stored preview of a replied message as clients see it.
+pub fn reply_preview(p: &ReplyPreviewRec) -> ReplyPreview {
+    ReplyPreview {
+        message_id: p.message_id,
+        seq: p.seq,
+        sender_id: p.sender_id.clone(),
+        kind: message_kind_from_u8(p.kind),
+        text: p.text.clone(),
+        deleted: p.deleted,
+    }
+}
+
+/// A message's reactions as clients see them.
+pub fn reactions(set: &[ReactionRec]) -> Vec<Reaction> {
+    set.iter()
+        .map(|r| Reaction {
+            emoji: r.emoji.clone(),
+            count: u32::try_from(r.users.len()).unwrap_or(u32::MAX),
+            user_ids: r.users.clone(),
+        })
+        .collect()
 }
 
 pub fn role(r: Role) -> MemberRole {

@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use quip_protocol::family::conversations::{ConversationChange, ConversationEvent};
+use quip_protocol::family::messages::{DeleteScope, MessageDeletedEvent, MessageEditedEvent, ReactionEvent};
 use quip_protocol::family::receipts::{ReceiptEvent, ReceiptKind, UnreadEvent};
 
 use crate::hub::{Hub, Outbound};
@@ -99,6 +100,38 @@ impl Publish for HubPublisher {
                     if kind == model::ReceiptKind::Read && seen.insert((user.clone(), conv)) {
                         read_moved.push((user, conv));
                     }
+                }
+                Committed::Edited { msg, members } => {
+                    let event = MessageEditedEvent {
+                        conversation_id: msg.conv,
+                        message_id: msg.id,
+                        seq: msg.seq,
+                        text: msg.text.clone(),
+                        edited_at_ms: msg.edited_at_ms,
+                    };
+                    self.hub.deliver(&members, &Outbound::Event(frame(0, event)));
+                }
+                Committed::Deleted { conv, msg_id, seq, for_everyone, by, at_ms, audience } => {
+                    let event = MessageDeletedEvent {
+                        conversation_id: conv,
+                        message_id: msg_id,
+                        seq,
+                        scope: if for_everyone { DeleteScope::ForEveryone } else { DeleteScope::ForMe },
+                        deleted_by: by,
+                        at_ms,
+                    };
+                    self.hub.deliver(&audience, &Outbound::Event(frame(0, event)));
+                }
+                Committed::Reacted { conv, msg_id, user, emoji, removed, reactions, members } => {
+                    let event = ReactionEvent {
+                        conversation_id: conv,
+                        message_id: msg_id,
+                        user_id: user,
+                        emoji,
+                        removed,
+                        reactions: crate::convert::reactions(&reactions),
+                    };
+                    self.hub.deliver(&members, &Outbound::Event(frame(0, event)));
                 }
             }
         }

@@ -120,6 +120,49 @@ pub struct StoredMessage {
     pub deleted: bool,
     #[serde(default)]
     pub metadata: Vec<(String, String)>,
+    /// A snapshot of the message replied to, taken when this one was appended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_preview: Option<ReplyPreviewRec>,
+}
+
+/// The quoted part of a message replied to, as stored with the reply.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyPreviewRec {
+    pub message_id: u64,
+    pub seq: Seq,
+    pub sender_id: UserId,
+    /// `quip_protocol` MessageKind, as its wire number.
+    pub kind: u8,
+    /// The first `REPLY_PREVIEW_CHARS` characters of its text.
+    #[serde(default)]
+    pub text: String,
+    /// It was deleted for everyone (the text is then empty).
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+/// How many characters of the replied message a reply quotes.
+pub const REPLY_PREVIEW_CHARS: usize = 100;
+
+impl ReplyPreviewRec {
+    /// The preview of `m`, quoted by a reply.
+    pub fn of(m: &StoredMessage) -> Self {
+        Self {
+            message_id: m.id,
+            seq: m.seq,
+            sender_id: m.sender.id.clone(),
+            kind: m.kind,
+            text: if m.deleted { String::new() } else { m.text.chars().take(REPLY_PREVIEW_CHARS).collect() },
+            deleted: m.deleted,
+        }
+    }
+}
+
+/// One emoji's reactions on a message: who reacted with it, in the order they did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReactionRec {
+    pub emoji: String,
+    pub users: Vec<UserId>,
 }
 
 /// A user's profile.

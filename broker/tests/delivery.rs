@@ -8,23 +8,10 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{RawClient, TestBroker};
-use quip_protocol::family::conversations::{ListConversations, OpenDirect};
+use common::{RawClient, TestBroker, direct, login};
+use quip_protocol::family::conversations::ListConversations;
 use quip_protocol::family::messages::{Direction, GetHistory, MessageEvent, SendMessage};
 use quip_protocol::{ConversationCursor, ResumePoint, ServerBody};
-
-async fn login(broker: &TestBroker, user: &str, device: &str) -> RawClient {
-    let mut c = RawClient::connect(broker).await;
-    c.hello(&broker.token(user), device, None).await.unwrap();
-    c
-}
-
-async fn open(c: &mut RawClient, peer: &str) -> u64 {
-    match c.call(OpenDirect { peer_user_id: peer.into(), context: None }).await {
-        ServerBody::ConversationInfo(info) => info.conversation.id,
-        other => panic!("{other:?}"),
-    }
-}
 
 fn msg(conv: u64, id: String, text: String) -> SendMessage {
     SendMessage { conversation_id: conv, client_msg_id: id, text, ..SendMessage::default() }
@@ -69,7 +56,7 @@ async fn every_device_of_every_member_gets_every_message_once_in_order() {
     let mut bob_laptop = login(&broker, "bob", "laptop").await;
     let mut bob_tablet = login(&broker, "bob", "tablet").await;
     let mut alice_laptop = login(&broker, "alice", "laptop").await;
-    let conv = open(&mut alice, "bob").await;
+    let conv = direct(&mut alice, "bob").await;
 
     send_many(&mut alice, conv, "a", 100).await;
     for device in [&mut bob_phone, &mut bob_laptop, &mut bob_tablet, &mut alice_laptop, &mut alice] {
@@ -86,7 +73,7 @@ async fn acknowledged_messages_survive_a_restart() {
     let conv;
     {
         let mut alice = login(&broker, "alice", "phone").await;
-        conv = open(&mut alice, "bob").await;
+        conv = direct(&mut alice, "bob").await;
         send_many(&mut alice, conv, "before", 50).await;
     }
     let broker = broker.restart().await;
@@ -116,7 +103,7 @@ async fn acknowledged_messages_survive_a_restart() {
 async fn resume_replays_exactly_what_was_missed_then_goes_live() {
     let broker = TestBroker::start().await;
     let mut alice = login(&broker, "alice", "phone").await;
-    let conv = open(&mut alice, "bob").await;
+    let conv = direct(&mut alice, "bob").await;
     let mut bob = login(&broker, "bob", "phone").await;
     send_many(&mut alice, conv, "seen", 10).await;
     let seen = collect(&mut bob, 10).await;
@@ -155,13 +142,13 @@ async fn resume_replays_exactly_what_was_missed_then_goes_live() {
 async fn resume_by_global_cursor_covers_new_conversations() {
     let broker = TestBroker::start().await;
     let mut alice = login(&broker, "alice", "phone").await;
-    let c1 = open(&mut alice, "bob").await;
+    let c1 = direct(&mut alice, "bob").await;
     send_many(&mut alice, c1, "one", 3).await;
     let mut bob = RawClient::connect(&broker).await;
     let cursor = bob.hello(&broker.token("bob"), "phone", None).await.unwrap().global_cursor;
     drop(bob);
     let mut carol = login(&broker, "carol", "phone").await;
-    let c2 = open(&mut carol, "bob").await;
+    let c2 = direct(&mut carol, "bob").await;
     send_many(&mut carol, c2, "two", 5).await;
     send_many(&mut alice, c1, "three", 2).await;
 
@@ -185,7 +172,7 @@ async fn a_slow_consumer_stays_bounded_and_still_gets_everything() {
     cfg.store.durability = quip_broker::config::Durability::Wal;
     let broker = TestBroker::start_with(cfg).await;
     let mut alice = login(&broker, "alice", "phone").await;
-    let conv = open(&mut alice, "bob").await;
+    let conv = direct(&mut alice, "bob").await;
     // Bob connects and then does not read his event stream at all while 3000 messages of 2 KB arrive.
     let mut bob = login(&broker, "bob", "phone").await;
     let switches_before = quip_broker::hub::slow_consumer_switches();

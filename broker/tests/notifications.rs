@@ -8,15 +8,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{RawClient, TestBroker};
+use common::{RawClient, TestBroker, login};
 use quip_protocol::ServerBody;
 use quip_protocol::family::notifications::{ListNotifications, MarkAllNotificationsRead, MarkNotificationsRead};
-
-async fn login(broker: &TestBroker, user: &str, device: &str) -> RawClient {
-    let mut c = RawClient::connect(broker).await;
-    c.hello(&broker.token(user), device, None).await.unwrap();
-    c
-}
 
 async fn notify(broker: &TestBroker, user: &str, title: &str) -> u64 {
     let body = format!(

@@ -7,9 +7,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{RawClient, TestBroker, WAIT};
+use common::{RawClient, TestBroker, WAIT, direct, login};
 use quip_broker::PresenceConfig;
-use quip_protocol::family::conversations::{CreateGroup, OpenDirect};
+use quip_protocol::family::conversations::CreateGroup;
 use quip_protocol::family::presence::{
     GetOnlineMembers, GetPresence, Presence, PresenceStatus, SetPresence, Typing, TypingEvent, WatchPresence,
 };
@@ -23,19 +23,6 @@ const QUIET: Duration = Duration::from_millis(600);
 
 fn short_grace() -> PresenceConfig {
     PresenceConfig { presence_grace_ms: GRACE.as_millis() as u64 }
-}
-
-async fn login(broker: &TestBroker, user: &str, device: &str) -> RawClient {
-    let mut c = RawClient::connect(broker).await;
-    c.hello(&broker.token(user), device, None).await.unwrap();
-    c
-}
-
-async fn open(c: &mut RawClient, peer: &str) -> u64 {
-    match c.call(OpenDirect { peer_user_id: peer.into(), context: None }).await {
-        ServerBody::ConversationInfo(info) => info.conversation.id,
-        other => panic!("{other:?}"),
-    }
 }
 
 /// Closes the connection (as a client that goes away does) and waits until the close was sent.
@@ -124,7 +111,7 @@ async fn typing_reaches_the_other_members_online_devices_only() {
     let mut alice_laptop = login(&broker, "alice", "laptop").await;
     let mut bob = login(&broker, "bob", "phone").await;
     let mut eve = login(&broker, "eve", "phone").await;
-    let conv = open(&mut alice, "bob").await;
+    let conv = direct(&mut alice, "bob").await;
 
     let sent = Instant::now();
     type_quietly(&mut alice, conv, true).await;
@@ -147,7 +134,7 @@ async fn a_burst_of_typing_is_coalesced_into_one_event_and_one_stop() {
     let broker = TestBroker::start().await;
     let mut alice = login(&broker, "alice", "phone").await;
     let mut bob = login(&broker, "bob", "phone").await;
-    let conv = open(&mut alice, "bob").await;
+    let conv = direct(&mut alice, "bob").await;
 
     // Ten keystrokes within a second.
     for _ in 0..10 {
@@ -168,7 +155,7 @@ async fn a_burst_of_typing_is_coalesced_into_one_event_and_one_stop() {
     assert_eq!((events[0].active, events[0].user_id.as_str()), (false, "alice"));
 
     // A stop without a start is not forwarded either; typing again starts a new indicator.
-    let other = open(&mut alice, "carol").await;
+    let other = direct(&mut alice, "carol").await;
     type_quietly(&mut alice, other, false).await;
     type_quietly(&mut alice, conv, true).await;
     settle(&mut alice).await;
@@ -181,7 +168,7 @@ async fn contacts_see_a_user_come_online_and_go_offline_after_the_grace_period()
     let broker = TestBroker::start_with_presence(short_grace()).await;
     let mut bob = login(&broker, "bob", "phone").await;
     let mut eve = login(&broker, "eve", "phone").await;
-    open(&mut bob, "alice").await;
+    direct(&mut bob, "alice").await;
 
     let alice = login(&broker, "alice", "phone").await;
     let p = next_presence(&mut bob, WAIT).await.expect("bob sees alice come online");
@@ -211,7 +198,7 @@ async fn contacts_see_a_user_come_online_and_go_offline_after_the_grace_period()
 async fn invisible_looks_offline_to_others_but_not_to_oneself() {
     let broker = TestBroker::start_with_presence(short_grace()).await;
     let mut bob = login(&broker, "bob", "phone").await;
-    let conv = open(&mut bob, "alice").await;
+    let conv = direct(&mut bob, "alice").await;
     let mut alice = login(&broker, "alice", "phone").await;
     let mut alice_laptop = login(&broker, "alice", "laptop").await;
     assert_eq!(next_presence(&mut bob, WAIT).await.map(|p| p.status), Some(PresenceStatus::Online));
@@ -313,7 +300,7 @@ async fn online_members_are_those_online_and_visible() {
 async fn last_seen_and_status_survive_a_restart() {
     let broker = TestBroker::start_with_presence(short_grace()).await;
     let mut bob = login(&broker, "bob", "phone").await;
-    open(&mut bob, "alice").await;
+    direct(&mut bob, "alice").await;
     let mut alice = login(&broker, "alice", "phone").await;
     assert_eq!(next_presence(&mut bob, WAIT).await.map(|p| p.status), Some(PresenceStatus::Online));
     set_status(&mut alice, PresenceStatus::Away).await;

@@ -8,8 +8,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{RawClient, TestBroker};
-use quip_protocol::family::conversations::{Conversation, CreateGroup, GetConversation, ListConversations, OpenDirect};
+use common::{RawClient, TestBroker, direct, group, login};
+use quip_protocol::family::conversations::{Conversation, GetConversation, ListConversations};
 use quip_protocol::family::messages::{MessageAck, SendMessage};
 use quip_protocol::family::receipts::{
     GetReceipts, GetUnreadCounts, MarkDelivered, MarkRead, MessageReceipts, ReceiptEvent, ReceiptKind, UnreadCounts,
@@ -18,36 +18,11 @@ use quip_protocol::family::receipts::{
 use quip_protocol::{ErrorCode, ServerBody};
 use quip_sdk::{Client, ClientConfig, Event, EventStream, Trust};
 
-async fn login(broker: &TestBroker, user: &str, device: &str) -> RawClient {
-    let mut c = RawClient::connect(broker).await;
-    c.hello(&broker.token(user), device, None).await.unwrap();
-    c
-}
-
 async fn sdk(broker: &TestBroker, user: &str, device: &str) -> (Client, EventStream) {
     let mut cfg =
         ClientConfig::new(broker.addr, Trust::Fingerprint(broker.fingerprint.clone()), broker.token(user), device);
     cfg.request_timeout = Duration::from_secs(20);
     Client::connect(cfg).await.unwrap()
-}
-
-async fn direct(c: &mut RawClient, peer: &str) -> u64 {
-    match c.call(OpenDirect { peer_user_id: peer.into(), context: None }).await {
-        ServerBody::ConversationInfo(info) => info.conversation.id,
-        other => panic!("{other:?}"),
-    }
-}
-
-async fn group(c: &mut RawClient, members: &[&str]) -> u64 {
-    let create = CreateGroup {
-        title: "team".into(),
-        member_ids: members.iter().map(|m| (*m).to_owned()).collect(),
-        ..CreateGroup::default()
-    };
-    match c.call(create).await {
-        ServerBody::ConversationInfo(info) => info.conversation.id,
-        other => panic!("{other:?}"),
-    }
 }
 
 async fn send(c: &mut RawClient, conv: u64, text: &str) -> MessageAck {

@@ -4,17 +4,11 @@
 
 mod common;
 
-use common::{RawClient, TestBroker};
+use common::{RawClient, TestBroker, login};
 use quip_protocol::family::conversations::{ConversationContext, CreateGroup, GetConversation, OpenDirect};
 use quip_protocol::family::messages::{Direction, GetHistory, GetMessage, SendMessage};
 use quip_protocol::family::session::Ping;
 use quip_protocol::{ErrorCode, ServerBody};
-
-async fn login(broker: &TestBroker, user: &str, device: &str) -> RawClient {
-    let mut c = RawClient::connect(broker).await;
-    c.hello(&broker.token(user), device, None).await.unwrap();
-    c
-}
 
 async fn open(c: &mut RawClient, peer: &str, context: Option<ConversationContext>) -> (u64, bool) {
     match c.call(OpenDirect { peer_user_id: peer.into(), context }).await {

@@ -1,4 +1,4 @@
-//! Message requests: SendMessage, GetHistory, GetMessage.
+//! Message requests: SendMessage, GetHistory, GetMessage (edits, deletions and reactions: `lifecycle.rs`).
 
 use std::sync::Arc;
 
@@ -99,7 +99,8 @@ pub async fn history(ctx: &Ctx, h: GetHistory) -> Reply {
         _ => store::Direction::Backward,
     };
     let conv = h.conversation_id;
-    let mut page = ctx.blocking(move |s| s.history(conv, h.anchor_seq, dir, limit)).await?;
+    let viewer = ctx.who.user.clone();
+    let mut page = ctx.blocking(move |s| s.history(&viewer, conv, h.anchor_seq, dir, limit)).await?;
     // A reply must fit in one frame: cut the page where it would grow past half the frame limit.
     let budget = ctx.broker.cfg.limits.max_frame_size as usize / 2;
     let mut used = 0;
@@ -111,13 +112,10 @@ pub async fn history(ctx: &Ctx, h: GetHistory) -> Reply {
         page.has_more = true;
     }
     let next_anchor_seq = if page.has_more { page.messages.last().map_or(0, |m| m.seq) } else { 0 };
-    Ok(HistoryPage {
-        conversation_id: conv,
-        messages: page.messages.iter().map(convert::message).collect(),
-        next_anchor_seq,
-        has_more: page.has_more,
-    }
-    .into())
+    let has_more = page.has_more;
+    let stored = page.messages;
+    let messages = ctx.blocking(move |s| super::lifecycle::wire_messages(s, &stored)).await?;
+    Ok(HistoryPage { conversation_id: conv, messages, next_anchor_seq, has_more }.into())
 }
 
 pub async fn get(ctx: &Ctx, g: GetMessage) -> Reply {
@@ -132,7 +130,18 @@ pub async fn get(ctx: &Ctx, g: GetMessage) -> Reply {
     let m = found.ok_or_else(not_found)?;
     // Non-members get NotFound, not Forbidden: they may not learn that the message exists.
     ctx.require_member(m.conv).await.map_err(|_| not_found())?;
-    Ok(MessageInfo { message: convert::message(&m) }.into())
+    let user = ctx.who.user.clone();
+    let mut wire = ctx
+        .blocking(move |s| {
+            if s.is_hidden(&user, m.conv, m.seq)? {
+                return Ok(Vec::new());
+            }
+            super::lifecycle::wire_messages(s, std::slice::from_ref(&m))
+        })
+        .await?;
+    // A message the caller deleted for themselves is gone for them.
+    let message = wire.pop().ok_or_else(not_found)?;
+    Ok(MessageInfo { message }.into())
 }
 
 /// An upper bound of a message's encoded size, for keeping replies within one frame.

@@ -5,6 +5,7 @@
 //! sends keep their order) and its ack is awaited in a task of its own, bounded per session.
 
 mod conversations;
+mod lifecycle;
 mod messages;
 mod notifications;
 mod presence;
@@ -165,6 +166,9 @@ async fn dispatch(ctx: &Arc<Ctx>, bytes: &Bytes) {
         ClientBody::SendMessage(m) => return messages::send(ctx.clone(), id, m).await,
         ClientBody::GetHistory(h) => messages::history(ctx, h).await,
         ClientBody::GetMessage(g) => messages::get(ctx, g).await,
+        ClientBody::EditMessage(e) => lifecycle::edit(ctx, e).await,
+        ClientBody::DeleteMessage(d) => lifecycle::delete(ctx, d).await,
+        ClientBody::React(r) => lifecycle::react(ctx, r).await,
         ClientBody::MarkDelivered(m) => receipts::mark_delivered(ctx, m).await,
         ClientBody::MarkRead(m) => receipts::mark_read(ctx, m).await,
         ClientBody::GetUnreadCounts(g) => receipts::unread_counts(ctx, g).await,

@@ -19,6 +19,10 @@ pub const RECEIPTS: &str = "receipts";
 pub const DEVICE_RECEIPTS: &str = "device_receipts";
 /// Messages deleted for everyone: conversation, seq → () (for unread counts).
 pub const DELETED: &str = "deleted";
+/// Messages a user deleted for themselves: user, conversation, seq → ().
+pub const HIDDEN: &str = "hidden";
+/// Reactions per message: conversation, seq → every emoji with who reacted.
+pub const REACTIONS: &str = "reactions";
 /// Presence kept across restarts: user → explicit status and last seen.
 pub const PRESENCE: &str = "presence";
 /// Notification feeds: user, notification id → the notification (written by `notify.rs`).
@@ -43,6 +47,8 @@ pub const ALL: &[&str] = &[
     PRESENCE,
     NOTIFICATIONS,
     NOTIF_UNREAD,
+    HIDDEN,
+    REACTIONS,
 ];
 
 /// `meta` keys.
@@ -169,6 +175,18 @@ pub fn device_receipt_key(conv: ConvId, user: &str, device: &str) -> Vec<u8> {
 
 /// `deleted`: conversation, then sequence (the layout of `msgs`).
 pub fn deleted_key(conv: ConvId, seq: Seq) -> [u8; 16] {
+    msg_key(conv, seq)
+}
+
+/// `hidden`: user, conversation, seq.
+pub fn hidden_key(user: &str, conv: ConvId, seq: Seq) -> Vec<u8> {
+    let mut k = user_conv_key(user, conv);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// `reactions`: conversation, then sequence (the layout of `msgs`).
+pub fn reactions_key(conv: ConvId, seq: Seq) -> [u8; 16] {
     msg_key(conv, seq)
 }
 

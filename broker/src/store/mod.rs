@@ -21,7 +21,7 @@ use rocksdb::{ColumnFamilyDescriptor, DB, Options};
 pub use presence::{ChosenStatus, PresenceRecord};
 pub use read::{Direction, HistoryPage};
 pub use receipts::{MemberReceipt, Unread};
-pub use writer::{Committed, Mark, NewMessage, Publish, WriteCmd, Writer};
+pub use writer::{Committed, Delete, Edit, Mark, NewMessage, Publish, ReactTo, WriteCmd, Writer};
 
 use crate::config::StoreConfig;
 
@@ -41,6 +41,8 @@ pub enum StoreError {
     Db(String),
     #[error("corrupt record in {0}")]
     Corrupt(&'static str),
+    #[error("the message can no longer be edited")]
+    EditWindowClosed,
 }
 
 impl StoreError {
@@ -50,6 +52,7 @@ impl StoreError {
             StoreError::Forbidden(_) => ErrorCode::Forbidden,
             StoreError::Invalid(_) => ErrorCode::InvalidArgument,
             StoreError::Closed => ErrorCode::Unavailable,
+            StoreError::EditWindowClosed => ErrorCode::EditWindowClosed,
             StoreError::Db(_) | StoreError::Corrupt(_) => ErrorCode::StoreError,
         }
     }

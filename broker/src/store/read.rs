@@ -116,9 +116,18 @@ impl Store {
         Ok(out)
     }
 
-    /// One page of history by sequence cursor.
-    pub fn history(&self, conv: ConvId, anchor: Seq, dir: Direction, limit: usize) -> Result<HistoryPage, StoreError> {
+    /// One page of history by sequence cursor, as `viewer` sees it: messages they deleted for
+    /// themselves are skipped.
+    pub fn history(
+        &self,
+        viewer: &str,
+        conv: ConvId,
+        anchor: Seq,
+        dir: Direction,
+        limit: usize,
+    ) -> Result<HistoryPage, StoreError> {
         let cf = self.cf(keys::MSGS)?;
+        let hidden = self.cf(keys::HIDDEN)?;
         let mut messages = Vec::new();
         let mut has_more = false;
         let (start, mode) = match dir {
@@ -133,9 +142,12 @@ impl Store {
         }
         for item in self.db.iterator_cf(&cf, IteratorMode::From(&start, mode)) {
             let (k, v) = item?;
-            let Some((c, _)) = split_msg_key(&k) else { break };
+            let Some((c, seq)) = split_msg_key(&k) else { break };
             if c != conv {
                 break;
+            }
+            if self.db.get_pinned_cf(&hidden, keys::hidden_key(viewer, conv, seq))?.is_some() {
+                continue;
             }
             if messages.len() >= limit {
                 has_more = true;

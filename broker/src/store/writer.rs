@@ -10,7 +10,11 @@
 //! Receipts go through here too (`writer/receipts.rs`): a watermark's read-modify-write then needs no
 //! lock and cannot race with another device of the same user, and a message's implied read by its
 //! sender lands in the same batch as the message.
+//!
+//! Edits, deletions and reactions (`writer/lifecycle.rs`) go through here as well, so that they never
+//! race with each other nor with the append of a reply that quotes the message.
 
+mod lifecycle;
 mod receipts;
 
 use std::collections::{HashMap, HashSet};
@@ -21,11 +25,13 @@ use rocksdb::{WriteBatch, WriteOptions};
 use tokio::sync::{mpsc, oneshot};
 
 use super::keys::{self, msg_key, u64_key};
+pub use lifecycle::{Delete, Edit, ReactTo};
+
 use super::{Store, StoreError, encode};
 use crate::config::{Durability, StoreConfig};
 use crate::model::{
-    Ack, AttachmentRec, Context, ConvHead, ConvId, ConvKind, ConvMeta, MemberRec, Profile, ReceiptKind, Role, Sender,
-    Seq, StoredMessage, UserId, Watermarks,
+    Ack, AttachmentRec, Context, ConvHead, ConvId, ConvKind, ConvMeta, MemberRec, Profile, ReactionRec, ReceiptKind,
+    Role, Sender, Seq, StoredMessage, UserId, Watermarks,
 };
 
 /// A message to append.
@@ -69,6 +75,12 @@ pub enum WriteCmd {
     PutProfile { profile: Profile, reply: Reply<()> },
     /// Move a member's delivered or read watermark (NotFound for non-members).
     Receipt { mark: Mark, reply: Reply<()> },
+    /// Replace a message's text (its sender only, within the edit window).
+    Edit { edit: Edit, reply: Reply<()> },
+    /// Delete a message for everyone (a tombstone) or hide it for its requester.
+    Delete { delete: Delete, reply: Reply<()> },
+    /// Add or remove a reaction.
+    React { react: ReactTo, reply: Reply<()> },
     /// Finish what was queued before this, then stop.
     Shutdown,
 }
@@ -92,6 +104,32 @@ pub enum Committed {
         kind: ReceiptKind,
         up_to: Seq,
         at_ms: u64,
+        members: Arc<[UserId]>,
+    },
+    /// A message's text was replaced.
+    Edited {
+        msg: Arc<StoredMessage>,
+        members: Arc<[UserId]>,
+    },
+    /// A message was deleted for everyone (`for_everyone`; `audience` is every member) or hidden for
+    /// `by` alone (`audience` is `by`).
+    Deleted {
+        conv: ConvId,
+        msg_id: u64,
+        seq: Seq,
+        for_everyone: bool,
+        by: UserId,
+        at_ms: u64,
+        audience: Arc<[UserId]>,
+    },
+    /// `user` added (or removed) `emoji`; `reactions` is the message's whole set after the change.
+    Reacted {
+        conv: ConvId,
+        msg_id: u64,
+        user: UserId,
+        emoji: String,
+        removed: bool,
+        reactions: Vec<ReactionRec>,
         members: Arc<[UserId]>,
     },
 }
@@ -205,6 +243,10 @@ struct Pending {
     idem: HashMap<Vec<u8>, Ack>,
     direct: HashMap<Vec<u8>, ConvId>,
     msg_locations: HashMap<u64, ConvId>,
+    /// Messages rewritten in this batch (edits, tombstones), so later commands build on them.
+    msgs: HashMap<(ConvId, Seq), StoredMessage>,
+    /// Reaction sets rewritten in this batch.
+    reactions: HashMap<(ConvId, Seq), Vec<ReactionRec>>,
 }
 
 impl Pending {
@@ -350,6 +392,18 @@ impl State {
                 let result = self.mark(batch, pending, mark);
                 pending.reply(reply, result);
             }
+            WriteCmd::Edit { edit, reply } => {
+                let result = self.edit(batch, pending, edit);
+                pending.reply(reply, result);
+            }
+            WriteCmd::Delete { delete, reply } => {
+                let result = self.delete(batch, pending, delete);
+                pending.reply(reply, result);
+            }
+            WriteCmd::React { react, reply } => {
+                let result = self.react(batch, pending, react);
+                pending.reply(reply, result);
+            }
             WriteCmd::Shutdown => {}
         }
     }
@@ -395,15 +449,7 @@ impl State {
         if let Some(ack) = self.store.idempotent_ack(&idem)? {
             return Ok((ack, true));
         }
-        if msg.reply_to != 0 {
-            let conv = match pending.msg_locations.get(&msg.reply_to) {
-                Some(c) => Some(*c),
-                None => self.store.locate(msg.reply_to)?.map(|(c, _)| c),
-            };
-            if conv != Some(msg.conv) {
-                return Err(StoreError::Invalid("reply_to must name a message of the same conversation".into()));
-            }
-        }
+        let reply_preview = self.reply_preview(pending, msg.conv, msg.reply_to)?;
         let mut head = self.head_of(msg.conv)?;
         let stored = StoredMessage {
             id: self.next_msg_id,
@@ -420,6 +466,7 @@ impl State {
             edited_at_ms: 0,
             deleted: false,
             metadata: msg.metadata,
+            reply_preview,
         };
         let ack = Ack { conv: stored.conv, msg_id: stored.id, seq: stored.seq, created_at_ms: now_ms };
         head =

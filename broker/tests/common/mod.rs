@@ -321,3 +321,31 @@ impl TestBroker {
         b
     }
 }
+
+/// A raw client logged in as `user` on `device` (fresh session: SyncDone already read).
+pub async fn login(broker: &TestBroker, user: &str, device: &str) -> RawClient {
+    let mut c = RawClient::connect(broker).await;
+    c.hello(&broker.token(user), device, None).await.unwrap();
+    c
+}
+
+/// Opens (gets or creates) the direct conversation with `peer`.
+pub async fn direct(c: &mut RawClient, peer: &str) -> u64 {
+    match c.call(quip_protocol::family::conversations::OpenDirect { peer_user_id: peer.into(), context: None }).await {
+        ServerBody::ConversationInfo(info) => info.conversation.id,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Creates a group named "team" with the caller and `members`.
+pub async fn group(c: &mut RawClient, members: &[&str]) -> u64 {
+    let create = quip_protocol::family::conversations::CreateGroup {
+        title: "team".into(),
+        member_ids: members.iter().map(|m| (*m).to_owned()).collect(),
+        ..Default::default()
+    };
+    match c.call(create).await {
+        ServerBody::ConversationInfo(info) => info.conversation.id,
+        other => panic!("{other:?}"),
+    }
+}
