@@ -38,6 +38,20 @@ pub struct Config {
     pub rate_limits: crate::ratelimit::RateLimitConfig,
     pub admin: AdminConfig,
     pub webhook: crate::webhook::WebhookConfig,
+    pub calls: CallsConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CallsConfig {
+    /// An unanswered call is missed after this long, in milliseconds.
+    pub ring_timeout_ms: u64,
+}
+
+impl Default for CallsConfig {
+    fn default() -> Self {
+        Self { ring_timeout_ms: 45_000 }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -109,7 +123,16 @@ pub struct LimitsConfig {
     pub max_page: u32,
     /// Most members in a group.
     pub max_group_members: usize,
+    /// Most attachments on one message.
+    pub max_attachments: usize,
+    /// Largest attachment a message may announce (its `size`), in bytes.
+    pub max_attachment_bytes: u64,
+    /// Attachment kinds accepted: any of image, video, audio, file, pdf, doc.
+    pub attachment_kinds: Vec<String>,
 }
+
+/// Every attachment kind the protocol knows, by its configuration name.
+pub const ATTACHMENT_KINDS: &[&str] = &["file", "image", "video", "audio", "pdf", "doc"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -141,6 +164,7 @@ impl Default for Config {
             rate_limits: crate::ratelimit::RateLimitConfig::default(),
             admin: AdminConfig::default(),
             webhook: crate::webhook::WebhookConfig::default(),
+            calls: CallsConfig::default(),
         }
     }
 }
@@ -174,6 +198,9 @@ impl Default for LimitsConfig {
             heartbeat_ms: 15_000,
             max_page: 200,
             max_group_members: 1024,
+            max_attachments: 10,
+            max_attachment_bytes: 100 * 1024 * 1024,
+            attachment_kinds: ATTACHMENT_KINDS.iter().map(|k| (*k).to_owned()).collect(),
         }
     }
 }
@@ -243,6 +270,15 @@ impl Config {
         if self.limits.max_group_members < 2 {
             return invalid("limits.max_group_members", "must be at least 2");
         }
+        if let Some(k) = self.limits.attachment_kinds.iter().find(|k| !ATTACHMENT_KINDS.contains(&k.as_str())) {
+            return Err(ConfigError::Invalid {
+                setting: "limits.attachment_kinds",
+                reason: format!("{k:?} is not one of {}", ATTACHMENT_KINDS.join(", ")),
+            });
+        }
+        if self.calls.ring_timeout_ms < 100 || self.calls.ring_timeout_ms > 600_000 {
+            return invalid("calls.ring_timeout_ms", "must be 100..=600000");
+        }
         if self.store.max_batch == 0 || self.store.queue == 0 {
             return invalid("store.max_batch", "store.max_batch and store.queue must be positive");
         }
@@ -296,6 +332,14 @@ fn apply_env(value: &mut toml::Value, prefix: &str, env: &[(String, String)]) ->
             ),
             toml::Value::Boolean(_) => toml::Value::Boolean(
                 raw.parse().map_err(|_| ConfigError::Parse(format!("{name}={raw:?} is not true or false")))?,
+            ),
+            // Lists are comma-separated.
+            toml::Value::Array(_) => toml::Value::Array(
+                raw.split(',')
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(|v| toml::Value::String(v.into()))
+                    .collect(),
             ),
             _ => toml::Value::String(raw.clone()),
         };
@@ -352,6 +396,11 @@ heartbeat_ms = 15000
 max_page = 200
 # Most members in a group.
 max_group_members = 1024
+# Most attachments on one message, the largest size one may announce (bytes), and the kinds accepted
+# (any of "image", "video", "audio", "file", "pdf", "doc"; from the environment: comma-separated).
+max_attachments = 10
+max_attachment_bytes = 104857600
+attachment_kinds = ["file", "image", "video", "audio", "pdf", "doc"]
 
 [shutdown]
 # After SIGTERM/SIGINT: how long in-flight sends may take to finish (ms).
@@ -384,6 +433,10 @@ max_attempts = 5
 queue = 10000
 # Per-request timeout (ms).
 timeout_ms = 5000
+
+[calls]
+# An unanswered call is recorded as missed after this long (ms).
+ring_timeout_ms = 45000
 
 # Per-user token buckets: a user may burst a full period's allowance, then goes on at the steady rate;
 # a refused request gets RateLimited with retry_after_ms. 0 refuses that class entirely.

@@ -1,12 +1,15 @@
 //! The edge between the broker's records (`model`) and the wire types (`quip_protocol`).
 
 use quip_protocol::family::conversations::{Conversation, ConversationContext, ConversationKind, Member, MemberRole};
-use quip_protocol::family::messages::{Attachment, AttachmentKind, Message, MessageKind, Reaction, ReplyPreview};
+use quip_protocol::family::messages::{
+    Attachment, AttachmentKind, CallOutcome, CallRecord, CallType, Message, MessageKind, Reaction, ReplyPreview,
+    SystemKind,
+};
 use quip_protocol::{KeyValue, UserProfile, UserRef};
 
 use crate::model::{
-    AttachmentRec, Context, ConvHead, ConvKind, ConvMeta, MemberRec, Profile, ReactionRec, ReplyPreviewRec, Role,
-    Sender, StoredMessage,
+    AttachmentRec, CallRec, Context, ConvHead, ConvKind, ConvMeta, MemberRec, Profile, ReactionRec, ReplyPreviewRec,
+    Role, Sender, StoredMessage,
 };
 
 pub fn message_kind_to_u8(k: MessageKind) -> u8 {
@@ -112,7 +115,65 @@ pub fn message(m: &StoredMessage) -> Message {
         edited_at_ms: m.edited_at_ms,
         deleted: m.deleted,
         metadata: key_values(&m.metadata),
-        ..Message::default()
+        system: system_kind_from_u8(m.system),
+        call: m.call.as_ref().map(call_record),
+        reactions: Vec::new(),
+    }
+}
+
+fn system_kind_from_u8(k: u8) -> SystemKind {
+    match k {
+        1 => SystemKind::GroupCreated,
+        2 => SystemKind::MembersAdded,
+        3 => SystemKind::MemberRemoved,
+        4 => SystemKind::MemberLeft,
+        5 => SystemKind::RoleChanged,
+        6 => SystemKind::Renamed,
+        _ => SystemKind::Unspecified,
+    }
+}
+
+pub fn call_type_to_u8(t: CallType) -> u8 {
+    match t {
+        CallType::Video => 1,
+        _ => 0,
+    }
+}
+
+pub fn call_type_from_u8(t: u8) -> CallType {
+    if t == 1 { CallType::Video } else { CallType::Audio }
+}
+
+pub fn call_outcome_to_u8(o: CallOutcome) -> u8 {
+    match o {
+        CallOutcome::Missed => 1,
+        CallOutcome::Declined => 2,
+        CallOutcome::Cancelled => 3,
+        CallOutcome::Failed => 4,
+        _ => 0,
+    }
+}
+
+fn call_outcome_from_u8(o: u8) -> CallOutcome {
+    match o {
+        1 => CallOutcome::Missed,
+        2 => CallOutcome::Declined,
+        3 => CallOutcome::Cancelled,
+        4 => CallOutcome::Failed,
+        _ => CallOutcome::Completed,
+    }
+}
+
+fn call_record(c: &CallRec) -> CallRecord {
+    CallRecord {
+        call_id: c.call_id,
+        call_type: call_type_from_u8(c.call_type),
+        outcome: call_outcome_from_u8(c.outcome),
+        caller_id: c.caller_id.clone(),
+        started_at_ms: c.started_at_ms,
+        answered_at_ms: c.answered_at_ms,
+        ended_at_ms: c.ended_at_ms,
+        duration_ms: c.duration_ms,
     }
 }
 
@@ -128,13 +189,16 @@ pub fn reply_preview(p: &ReplyPreviewRec) -> ReplyPreview {
     }
 }
 
-/// A message's reactions as clients see them.
+/// How many of the users who reacted with one emoji are named; `count` has them all.
+pub const REACTION_USERS_SHOWN: usize = 50;
+
+/// A message's reactions as clients see them: every emoji with its count and its first reactors.
 pub fn reactions(set: &[ReactionRec]) -> Vec<Reaction> {
     set.iter()
         .map(|r| Reaction {
             emoji: r.emoji.clone(),
             count: u32::try_from(r.users.len()).unwrap_or(u32::MAX),
-            user_ids: r.users.clone(),
+            user_ids: r.users.iter().take(REACTION_USERS_SHOWN).cloned().collect(),
         })
         .collect()
 }

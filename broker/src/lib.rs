@@ -8,6 +8,7 @@
 
 mod admin;
 pub mod auth;
+pub mod calls;
 mod cmd;
 pub mod config;
 mod convert;
@@ -48,6 +49,8 @@ pub struct Broker {
     pub draining: std::sync::atomic::AtomicBool,
     /// Who is online and who is typing (`presence.rs`).
     pub presence: presence::Presence,
+    /// Calls in progress (`calls.rs`).
+    pub calls: calls::Calls,
     next_session: AtomicU64,
 }
 

@@ -123,6 +123,63 @@ pub struct StoredMessage {
     /// A snapshot of the message replied to, taken when this one was appended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_preview: Option<ReplyPreviewRec>,
+    /// System messages: what changed (`quip_protocol` SystemKind, as its wire number; 0 otherwise).
+    #[serde(default, skip_serializing_if = "is_zero_u8")]
+    pub system: u8,
+    /// Call messages: the record of the call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<CallRec>,
+}
+
+fn is_zero_u8(n: &u8) -> bool {
+    *n == 0
+}
+
+/// The record of a call, written into its conversation as a Call message when it ends.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallRec {
+    pub call_id: u64,
+    /// `quip_protocol` CallType, as its wire number.
+    pub call_type: u8,
+    /// `quip_protocol` CallOutcome, as its wire number.
+    pub outcome: u8,
+    pub caller_id: UserId,
+    pub started_at_ms: u64,
+    #[serde(default)]
+    pub answered_at_ms: u64,
+    pub ended_at_ms: u64,
+    #[serde(default)]
+    pub duration_ms: u64,
+}
+
+/// One user's own view of one conversation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSettings {
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub archived: bool,
+    /// Muted until this time (ms since the epoch; `u64::MAX` for ever, 0 not muted).
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub muted_until_ms: u64,
+    /// Deleted for this user up to this seq: these messages stay hidden from them, and the conversation
+    /// is out of their list until a newer message arrives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hidden_up_to: Option<Seq>,
+}
+
+fn is_zero_u64(n: &u64) -> bool {
+    *n == 0
+}
+
+impl UserSettings {
+    /// Hidden from the user's list: deleted for them and nothing new since.
+    pub fn hides(&self, last_seq: Seq) -> bool {
+        self.hidden_up_to.is_some_and(|h| last_seq <= h)
+    }
+
+    /// Whether message `seq` is visible to the user (not in the part they deleted for themselves).
+    pub fn shows(&self, seq: Seq) -> bool {
+        self.hidden_up_to.is_none_or(|h| seq > h)
+    }
 }
 
 /// The quoted part of a message replied to, as stored with the reply.

@@ -98,6 +98,7 @@ impl Server {
             quinn::Endpoint::server(server_config, cfg.listen).map_err(|e| ServerError::Bind(cfg.listen, e))?;
 
         let limits = quip_protocol::Limits { max_frame_size: cfg.limits.max_frame_size, ..Default::default() };
+        let cfg_calls_ring = cfg.calls.ring_timeout_ms;
         let rate = crate::ratelimit::RateLimiter::new(cfg.rate_limits.native.clone());
         let (notifier, _notify_thread) = crate::notify::Notifier::start(store.clone(), hub.clone())?;
         let admin_token = if cfg.admin.token.is_empty() {
@@ -119,6 +120,7 @@ impl Server {
             auth,
             rate,
             presence,
+            calls: crate::calls::Calls::new(Duration::from_millis(cfg_calls_ring)),
             notifier,
             draining: std::sync::atomic::AtomicBool::new(false),
             next_session: AtomicU64::new(1),

@@ -7,62 +7,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::{RawClient, TestBroker, direct, group, login};
+use common::{RawClient, TestBroker, code, direct, done, group, history, login, sees, send, send_msg, until};
 use quip_protocol::family::messages::{
-    DeleteMessage, DeleteScope, Direction, EditMessage, GetHistory, GetMessage, Message, MessageAck, React, SendMessage,
+    DeleteMessage, DeleteScope, EditMessage, GetMessage, Message, React, SendMessage,
 };
 use quip_protocol::{ErrorCode, KeyValue, ServerBody};
-
-async fn send_msg(c: &mut RawClient, m: SendMessage) -> MessageAck {
-    match c.call(m).await {
-        ServerBody::MessageAck(ack) => ack,
-        other => panic!("{other:?}"),
-    }
-}
-
-async fn send(c: &mut RawClient, conv: u64, text: &str) -> MessageAck {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-    let id = format!("m-{}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
-    send_msg(c, SendMessage { conversation_id: conv, client_msg_id: id, text: text.into(), ..SendMessage::default() })
-        .await
-}
-
-fn done(body: ServerBody) {
-    assert!(matches!(body, ServerBody::Done(_)), "{body:?}");
-}
-
-fn code(body: &ServerBody) -> ErrorCode {
-    match body {
-        ServerBody::ErrorReply(e) => e.code,
-        other => panic!("expected an error, got {other:?}"),
-    }
-}
-
-/// The next event `pick` accepts, skipping others (message events, receipts, unread counts...).
-async fn until<T>(c: &mut RawClient, pick: impl Fn(ServerBody) -> Option<T>) -> T {
-    loop {
-        if let Some(t) = pick(c.event().await) {
-            return t;
-        }
-    }
-}
-
-/// Whether an event `pick` accepts arrives within `wait`.
-async fn sees(c: &mut RawClient, wait: Duration, pick: impl Fn(&ServerBody) -> bool) -> bool {
-    while let Some(e) = c.event_within(wait).await {
-        if pick(&e) {
-            return true;
-        }
-    }
-    false
-}
-
-async fn history(c: &mut RawClient, conv: u64) -> Vec<Message> {
-    match c.call(GetHistory { conversation_id: conv, anchor_seq: 0, direction: Direction::Forward, limit: 50 }).await {
-        ServerBody::HistoryPage(page) => page.messages,
-        other => panic!("{other:?}"),
-    }
-}
 
 async fn get(c: &mut RawClient, id: u64) -> ServerBody {
     c.call(GetMessage { message_id: id }).await

@@ -1,4 +1,5 @@
-//! Conversation requests: OpenDirect, CreateGroup, GetConversation, ListConversations.
+//! Conversation requests: OpenDirect, CreateGroup, GetConversation, ListConversations (group changes:
+//! `groups.rs`; a user's own settings and blocks: `settings.rs`).
 
 use quip_protocol::family::conversations::{
     Conversation, ConversationInfo, ConversationPage, CreateGroup, ListConversations, OpenDirect,
@@ -55,11 +56,17 @@ pub async fn list(ctx: &Ctx, l: ListConversations) -> Reply {
         Some(c) => Some(parse_cursor(c).ok_or_else(|| invalid("bad cursor"))?),
     };
     let user = ctx.who.user.clone();
+    let include_archived = l.include_archived;
     let (convs, more) = ctx
         .blocking(move |s| {
             let mut entries = Vec::new();
             for conv in s.user_convs(&user)? {
-                entries.push((s.conv_head(conv)?.last_activity_ms, conv));
+                let head = s.conv_head(conv)?;
+                let settings = s.settings(&user, conv)?;
+                if settings.hides(head.last_seq) || (settings.archived && !include_archived) {
+                    continue;
+                }
+                entries.push((head.last_activity_ms, conv));
             }
             entries.sort_unstable_by(|a, b| b.cmp(a));
             let start = match after {
@@ -84,14 +91,14 @@ fn parse_cursor(c: &str) -> Option<(u64, u64)> {
     Some((a.parse().ok()?, b.parse().ok()?))
 }
 
-async fn load(ctx: &Ctx, conv: u64) -> Result<Conversation, ErrorReply> {
+pub(super) async fn load(ctx: &Ctx, conv: u64) -> Result<Conversation, ErrorReply> {
     let user = ctx.who.user.clone();
     ctx.blocking(move |s| view(s, conv, &user)).await
 }
 
-/// Builds `user`'s view of one conversation from the store: the shared state plus their unread count
-/// and watermarks.
-fn view(s: &Store, conv: u64, user: &str) -> Result<Conversation, crate::store::StoreError> {
+/// Builds `user`'s view of one conversation from the store: the shared state plus their unread count,
+/// watermarks, settings and, for a direct conversation, who blocked whom.
+pub(crate) fn view(s: &Store, conv: u64, user: &str) -> Result<Conversation, crate::store::StoreError> {
     let meta = s.conv_meta(conv)?.ok_or(crate::store::StoreError::NotFound)?;
     let head = s.conv_head(conv)?;
     let members = s
@@ -102,11 +109,24 @@ fn view(s: &Store, conv: u64, user: &str) -> Result<Conversation, crate::store::
             Ok((user, rec, profile))
         })
         .collect::<Result<Vec<_>, crate::store::StoreError>>()?;
-    let last = if head.last_seq > 0 { s.message(conv, head.last_seq)? } else { None };
+    let settings = s.settings(user, conv)?;
+    let last = if head.last_seq > 0 && settings.shows(head.last_seq) && !s.is_hidden(user, conv, head.last_seq)? {
+        s.message(conv, head.last_seq)?
+    } else {
+        None
+    };
     let marks = s.watermarks(conv, user)?;
     let mut conversation = crate::convert::conversation(&meta, &head, &members, last.as_ref());
-    conversation.unread = s.unread_in(conv, &head, &marks)?;
+    conversation.unread = s.unread_in(conv, user, &head, &marks)?;
     conversation.read_up_to_seq = marks.read;
     conversation.delivered_up_to_seq = marks.delivered;
+    conversation.archived = settings.archived;
+    conversation.muted_until_ms = settings.muted_until_ms;
+    if meta.kind == ConvKind::Direct {
+        if let Some((peer, _, _)) = members.iter().find(|(u, _, _)| u != user) {
+            conversation.blocked_by_me = s.has_blocked(user, peer)?;
+            conversation.blocked_me = s.has_blocked(peer, user)?;
+        }
+    }
     Ok(conversation)
 }

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use quip_protocol::family::messages::{
-    Direction, GetHistory, GetMessage, HistoryPage, MessageAck, MessageInfo, MessageKind, SendMessage,
+    Attachment, AttachmentKind, Direction, GetHistory, GetMessage, HistoryPage, MessageAck, MessageInfo, MessageKind,
+    SendMessage,
 };
 use quip_protocol::{ErrorCode, ErrorReply};
 
@@ -29,7 +30,48 @@ fn validate(ctx: &Ctx, m: &SendMessage) -> Result<(), ErrorReply> {
     if m.text.trim().is_empty() && m.attachments.is_empty() {
         return Err(invalid("a message needs text or an attachment"));
     }
+    check_attachments(limits, &m.attachments)
+}
+
+/// Checks attachments against the configured count, size and kinds.
+fn check_attachments(limits: &crate::config::LimitsConfig, attachments: &[Attachment]) -> Result<(), ErrorReply> {
+    if attachments.len() > limits.max_attachments {
+        return Err(ErrorReply::new(
+            ErrorCode::TooManyAttachments,
+            format!("{} attachments; the limit is {}", attachments.len(), limits.max_attachments),
+        ));
+    }
+    for a in attachments {
+        let kind = attachment_kind_name(a.kind);
+        if !limits.attachment_kinds.iter().any(|k| k == kind) {
+            return Err(ErrorReply::new(
+                ErrorCode::AttachmentNotAllowed,
+                format!("{kind} attachments are not allowed"),
+            ));
+        }
+        if a.size > limits.max_attachment_bytes {
+            return Err(ErrorReply::new(
+                ErrorCode::AttachmentNotAllowed,
+                format!("an attachment of {} bytes is over the limit of {}", a.size, limits.max_attachment_bytes),
+            ));
+        }
+        if !(a.url.starts_with("https://") || a.url.starts_with("http://") || a.url.starts_with('/')) {
+            return Err(invalid("an attachment url must be http(s) or a path on the app's server"));
+        }
+    }
     Ok(())
+}
+
+/// The configuration name of an attachment kind (`limits.attachment_kinds`).
+fn attachment_kind_name(k: AttachmentKind) -> &'static str {
+    match k {
+        AttachmentKind::Image => "image",
+        AttachmentKind::Video => "video",
+        AttachmentKind::Audio => "audio",
+        AttachmentKind::Pdf => "pdf",
+        AttachmentKind::Doc => "doc",
+        _ => "file",
+    }
 }
 
 /// Queues the send now (keeping the client's order) and answers when it is durable.
@@ -49,6 +91,7 @@ pub async fn send(ctx: Arc<Ctx>, request_id: u64, m: SendMessage) {
         attachments: m.attachments.iter().map(convert::attachment_to_rec).collect(),
         reply_to: m.reply_to,
         metadata: convert::pairs(&m.metadata),
+        ..NewMessage::default()
     };
     let client_msg_id = msg.client_msg_id.clone();
     let pending = match ctx.broker.writer.enqueue_send(msg, crate::now_ms()).await {
@@ -83,7 +126,7 @@ pub async fn send(ctx: Arc<Ctx>, request_id: u64, m: SendMessage) {
 }
 
 /// The sender snapshot stored with a message: the caller's current profile.
-async fn sender(ctx: &Ctx) -> Sender {
+pub(super) async fn sender(ctx: &Ctx) -> Sender {
     let user = ctx.who.user.clone();
     match ctx.blocking(move |s| s.profile(&user)).await {
         Ok(Some(p)) => p.sender(),

@@ -4,13 +4,16 @@
 //! the next request while its write is committed: it is queued to the writer in order (so a client's
 //! sends keep their order) and its ack is awaited in a task of its own, bounded per session.
 
-mod conversations;
+mod calls;
+pub(crate) mod conversations;
+mod groups;
 mod lifecycle;
 mod messages;
 mod notifications;
 mod presence;
 mod receipts;
 mod session;
+mod settings;
 
 use std::sync::Arc;
 
@@ -163,6 +166,22 @@ async fn dispatch(ctx: &Arc<Ctx>, bytes: &Bytes) {
         ClientBody::CreateGroup(c) => conversations::create_group(ctx, c).await,
         ClientBody::GetConversation(g) => conversations::get(ctx, g.conversation_id).await,
         ClientBody::ListConversations(l) => conversations::list(ctx, l).await,
+        ClientBody::UpdateConversation(u) => groups::update(ctx, u).await,
+        ClientBody::AddMembers(a) => groups::add_members(ctx, a).await,
+        ClientBody::RemoveMember(r) => groups::remove_member(ctx, r).await,
+        ClientBody::SetMemberRole(r) => groups::set_role(ctx, r).await,
+        ClientBody::LeaveConversation(l) => groups::leave(ctx, l).await,
+        ClientBody::HideConversation(h) => settings::hide(ctx, h).await,
+        ClientBody::ArchiveConversation(a) => settings::archive(ctx, a).await,
+        ClientBody::MuteConversation(m) => settings::mute(ctx, m).await,
+        ClientBody::BlockUser(b) => settings::block(ctx, b).await,
+        ClientBody::UnblockUser(u) => settings::unblock(ctx, u).await,
+        ClientBody::ListBlocked(_) => settings::list_blocked(ctx).await,
+        ClientBody::CallInvite(c) => calls::invite(ctx, c).await,
+        ClientBody::CallAccept(c) => calls::accept(ctx, c).await,
+        ClientBody::CallReject(c) => calls::reject(ctx, c).await,
+        ClientBody::CallEnd(c) => calls::end(ctx, c).await,
+        ClientBody::CallIce(c) => calls::ice(ctx, c).await,
         ClientBody::SendMessage(m) => return messages::send(ctx.clone(), id, m).await,
         ClientBody::GetHistory(h) => messages::history(ctx, h).await,
         ClientBody::GetMessage(g) => messages::get(ctx, g).await,
@@ -202,6 +221,7 @@ async fn rate_limit(ctx: &Ctx, body: &ClientBody) -> Result<(), ErrorReply> {
     let result = match body {
         ClientBody::SendMessage(_) => limiter.check(user, Class::Messages, now),
         ClientBody::CreateGroup(_) => limiter.check(user, Class::Conversations, now),
+        ClientBody::CallInvite(_) => limiter.check(user, Class::Messages, now),
         ClientBody::OpenDirect(o) => {
             let (me, peer) = (ctx.who.user.clone(), o.peer_user_id.clone());
             let context = o.context.as_ref().map(|c| (c.kind.clone(), c.id.clone()));

@@ -122,9 +122,10 @@ impl Delivery {
         let mut count = 0u32;
         while next < up_to {
             let from = next;
-            let page = self.blocking(move |s| s.range(conv, from, up_to, PAGE)).await?;
-            let Some(last) = page.last() else { break };
-            next = last.seq;
+            let user = self.user.clone();
+            let (page, last) = self.blocking(move |s| s.visible_range(&user, conv, from, up_to, PAGE)).await?;
+            let Some(last) = last else { break };
+            next = last;
             for m in &page {
                 self.buf.extend_from_slice(&message_frame(m, replay));
                 count += 1;

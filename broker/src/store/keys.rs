@@ -29,6 +29,10 @@ pub const PRESENCE: &str = "presence";
 pub const NOTIFICATIONS: &str = "notifications";
 /// Notification counters: user → unread count, and the next notification id.
 pub const NOTIF_UNREAD: &str = "notif_unread";
+/// A user's own view of a conversation: user, conversation → archived, muted, hidden (`UserSettings`).
+pub const SETTINGS: &str = "settings";
+/// Blocks: blocker, blocked → when (ms, big-endian).
+pub const BLOCKS: &str = "blocks";
 
 pub const ALL: &[&str] = &[
     META,
@@ -49,6 +53,8 @@ pub const ALL: &[&str] = &[
     NOTIF_UNREAD,
     HIDDEN,
     REACTIONS,
+    SETTINGS,
+    BLOCKS,
 ];
 
 /// `meta` keys.
@@ -185,6 +191,26 @@ pub fn hidden_key(user: &str, conv: ConvId, seq: Seq) -> Vec<u8> {
     k
 }
 
+/// `blocks`: every user `blocker` blocked starts with this.
+pub fn block_prefix(blocker: &str) -> Vec<u8> {
+    user_conv_prefix(blocker)
+}
+
+/// `blocks`: blocker, then blocked.
+pub fn block_key(blocker: &str, blocked: &str) -> Vec<u8> {
+    let mut k = block_prefix(blocker);
+    push_str(&mut k, blocked);
+    k
+}
+
+/// The blocked user of a `block_key`.
+pub fn split_block_key(k: &[u8]) -> Option<String> {
+    let first = usize::from(*k.first()?);
+    let len = usize::from(*k.get(1 + first)?);
+    let start = 2 + first;
+    k.get(start..start + len).map(|b| String::from_utf8_lossy(b).into_owned())
+}
+
 /// `reactions`: conversation, then sequence (the layout of `msgs`).
 pub fn reactions_key(conv: ConvId, seq: Seq) -> [u8; 16] {
     msg_key(conv, seq)
@@ -222,5 +248,14 @@ mod tests {
         assert!(step_key(4, "bob", ReceiptKind::Read, u64::MAX).starts_with(&read));
         assert!(!step_key(4, "bob", ReceiptKind::Delivered, 2).starts_with(&read));
         assert_ne!(device_receipt_key(4, "ab", "c"), device_receipt_key(4, "a", "bc"));
+    }
+
+    #[test]
+    fn block_keys_list_by_blocker() {
+        let k = block_key("alice", "bob");
+        assert!(k.starts_with(&block_prefix("alice")));
+        assert!(!block_key("alicex", "bob").starts_with(&block_prefix("alice")));
+        assert_eq!(split_block_key(&k).as_deref(), Some("bob"));
+        assert_ne!(block_key("ab", "c"), block_key("a", "bc"));
     }
 }

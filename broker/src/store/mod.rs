@@ -9,6 +9,7 @@ pub(crate) use keys as cf;
 mod presence;
 mod read;
 mod receipts;
+mod settings;
 mod writer;
 
 use std::path::Path;
@@ -21,7 +22,10 @@ use rocksdb::{ColumnFamilyDescriptor, DB, Options};
 pub use presence::{ChosenStatus, PresenceRecord};
 pub use read::{Direction, HistoryPage};
 pub use receipts::{MemberReceipt, Unread};
-pub use writer::{Committed, Delete, Edit, Mark, NewMessage, Publish, ReactTo, WriteCmd, Writer};
+pub use writer::{
+    Committed, ConvChange, Delete, Edit, Mark, MemberChange, MemberOp, NewMessage, Publish, ReactTo, SettingChange,
+    SettingOp, WriteCmd, Writer,
+};
 
 use crate::config::StoreConfig;
 
@@ -43,6 +47,8 @@ pub enum StoreError {
     Corrupt(&'static str),
     #[error("the message can no longer be edited")]
     EditWindowClosed,
+    #[error("blocked: {0}")]
+    Blocked(&'static str),
 }
 
 impl StoreError {
@@ -53,6 +59,7 @@ impl StoreError {
             StoreError::Invalid(_) => ErrorCode::InvalidArgument,
             StoreError::Closed => ErrorCode::Unavailable,
             StoreError::EditWindowClosed => ErrorCode::EditWindowClosed,
+            StoreError::Blocked(_) => ErrorCode::Blocked,
             StoreError::Db(_) | StoreError::Corrupt(_) => ErrorCode::StoreError,
         }
     }

@@ -116,6 +116,30 @@ impl Store {
         Ok(out)
     }
 
+    /// Messages with `after < seq <= up_to` as `viewer` sees them (what they deleted for themselves is
+    /// left out), oldest first, scanning at most `limit`; also the last seq scanned, to go on from.
+    pub fn visible_range(
+        &self,
+        viewer: &str,
+        conv: ConvId,
+        after: Seq,
+        up_to: Seq,
+        limit: usize,
+    ) -> Result<(Vec<StoredMessage>, Option<Seq>), StoreError> {
+        let settings = self.settings(viewer, conv)?;
+        let hidden = self.cf(keys::HIDDEN)?;
+        let page = self.range(conv, after, up_to, limit)?;
+        let last = page.last().map(|m| m.seq);
+        let mut out = Vec::with_capacity(page.len());
+        for m in page {
+            if settings.shows(m.seq) && self.db.get_pinned_cf(&hidden, keys::hidden_key(viewer, conv, m.seq))?.is_none()
+            {
+                out.push(m);
+            }
+        }
+        Ok((out, last))
+    }
+
     /// One page of history by sequence cursor, as `viewer` sees it: messages they deleted for
     /// themselves are skipped.
     pub fn history(
@@ -128,6 +152,7 @@ impl Store {
     ) -> Result<HistoryPage, StoreError> {
         let cf = self.cf(keys::MSGS)?;
         let hidden = self.cf(keys::HIDDEN)?;
+        let settings = self.settings(viewer, conv)?;
         let mut messages = Vec::new();
         let mut has_more = false;
         let (start, mode) = match dir {
@@ -145,6 +170,13 @@ impl Store {
             let Some((c, seq)) = split_msg_key(&k) else { break };
             if c != conv {
                 break;
+            }
+            if !settings.shows(seq) {
+                // Deleted for the viewer with the whole conversation: nothing older is visible either.
+                if dir == Direction::Backward {
+                    break;
+                }
+                continue;
             }
             if self.db.get_pinned_cf(&hidden, keys::hidden_key(viewer, conv, seq))?.is_some() {
                 continue;

@@ -131,16 +131,21 @@ impl Store {
     }
 
     /// `user`'s unread count in `conv`, given its head and their watermarks: the messages after their
-    /// read watermark, less those deleted for everyone.
-    pub fn unread_in(&self, conv: ConvId, head: &ConvHead, marks: &Watermarks) -> Result<u32, StoreError> {
+    /// read watermark, less those deleted for everyone and those they deleted for themselves.
+    pub fn unread_in(&self, conv: ConvId, user: &str, head: &ConvHead, marks: &Watermarks) -> Result<u32, StoreError> {
         let after = marks.read.min(head.last_seq);
-        let unread = (head.last_seq - after).saturating_sub(self.deleted_between(conv, after, head.last_seq)?);
+        if after == head.last_seq {
+            return Ok(0);
+        }
+        let gone = self.deleted_between(conv, after, head.last_seq)?
+            + self.hidden_between(user, conv, after, head.last_seq)?;
+        let unread = (head.last_seq - after).saturating_sub(gone);
         Ok(u32::try_from(unread).unwrap_or(u32::MAX))
     }
 
     /// `user`'s unread count in `conv`.
     pub fn unread(&self, conv: ConvId, user: &str) -> Result<u32, StoreError> {
-        self.unread_in(conv, &self.conv_head(conv)?, &self.watermarks(conv, user)?)
+        self.unread_in(conv, user, &self.conv_head(conv)?, &self.watermarks(conv, user)?)
     }
 
     /// `user`'s unread counts: the total over all their conversations, and the count of each of `only`
@@ -199,7 +204,7 @@ mod tests {
         let (_dir, s) = store();
         let head = ConvHead { last_seq: 10, ..ConvHead::default() };
         let marks = Watermarks { read: 4, delivered: 6, ..Watermarks::default() };
-        assert_eq!(s.unread_in(1, &head, &marks).unwrap(), 6);
+        assert_eq!(s.unread_in(1, "u", &head, &marks).unwrap(), 6);
         let cf = s.cf(keys::DELETED).unwrap();
         let mut batch = WriteBatch::default();
         for (conv, seq) in [(1, 3), (1, 5), (1, 10), (1, 11), (2, 6)] {
@@ -207,11 +212,21 @@ mod tests {
         }
         s.db.write(batch).unwrap();
         assert_eq!(s.deleted_between(1, 4, 10).unwrap(), 2);
-        assert_eq!(s.unread_in(1, &head, &marks).unwrap(), 4);
+        assert_eq!(s.unread_in(1, "u", &head, &marks).unwrap(), 4);
         assert_eq!(s.deleted_between(1, 10, 10).unwrap(), 0);
         // A watermark past the head (it cannot be, but never underflow).
         let past = Watermarks { read: 20, ..marks };
-        assert_eq!(s.unread_in(1, &head, &past).unwrap(), 0);
+        assert_eq!(s.unread_in(1, "u", &head, &past).unwrap(), 0);
+        // Messages deleted "for me" count for nobody else.
+        let hidden = s.cf(keys::HIDDEN).unwrap();
+        let mut batch = WriteBatch::default();
+        for (user, conv, seq) in [("u", 1, 7), ("u", 1, 8), ("u", 1, 2), ("u", 2, 9), ("v", 1, 9), ("uu", 1, 9)] {
+            batch.put_cf(&hidden, keys::hidden_key(user, conv, seq), []);
+        }
+        s.db.write(batch).unwrap();
+        assert_eq!(s.hidden_between("u", 1, 4, 10).unwrap(), 2);
+        assert_eq!(s.unread_in(1, "u", &head, &marks).unwrap(), 2);
+        assert_eq!(s.unread_in(1, "v", &head, &marks).unwrap(), 3);
     }
 
     #[test]

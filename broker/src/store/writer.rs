@@ -14,8 +14,10 @@
 //! Edits, deletions and reactions (`writer/lifecycle.rs`) go through here as well, so that they never
 //! race with each other nor with the append of a reply that quotes the message.
 
+mod groups;
 mod lifecycle;
 mod receipts;
+mod settings;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -25,13 +27,15 @@ use rocksdb::{WriteBatch, WriteOptions};
 use tokio::sync::{mpsc, oneshot};
 
 use super::keys::{self, msg_key, u64_key};
+pub use groups::{MemberChange, MemberOp};
 pub use lifecycle::{Delete, Edit, ReactTo};
+pub use settings::{SettingChange, SettingOp};
 
 use super::{Store, StoreError, encode};
 use crate::config::{Durability, StoreConfig};
 use crate::model::{
-    Ack, AttachmentRec, Context, ConvHead, ConvId, ConvKind, ConvMeta, MemberRec, Profile, ReactionRec, ReceiptKind,
-    Role, Sender, Seq, StoredMessage, UserId, Watermarks,
+    Ack, AttachmentRec, CallRec, Context, ConvHead, ConvId, ConvKind, ConvMeta, MemberRec, Profile, ReactionRec,
+    ReceiptKind, Role, Sender, Seq, StoredMessage, UserId, UserSettings, Watermarks,
 };
 
 /// A message to append.
@@ -45,6 +49,10 @@ pub struct NewMessage {
     pub attachments: Vec<AttachmentRec>,
     pub reply_to: u64,
     pub metadata: Vec<(String, String)>,
+    /// System messages only (written by the server): what changed.
+    pub system: u8,
+    /// Call messages only (written by the server): the call's record.
+    pub call: Option<CallRec>,
 }
 
 /// A receipt: device `device` of `user` got (or read) `conv` up to `up_to`. Beyond the conversation's
@@ -81,6 +89,10 @@ pub enum WriteCmd {
     Delete { delete: Delete, reply: Reply<()> },
     /// Add or remove a reaction.
     React { react: ReactTo, reply: Reply<()> },
+    /// Change a group: members, roles, title (admins), or leave it.
+    Members { change: MemberChange, reply: Reply<()> },
+    /// Change a user's own view of a conversation, or whom they block.
+    Setting { change: SettingChange, reply: Reply<()> },
     /// Finish what was queued before this, then stop.
     Shutdown,
 }
@@ -132,6 +144,30 @@ pub enum Committed {
         reactions: Vec<ReactionRec>,
         members: Arc<[UserId]>,
     },
+    /// A conversation changed (`change`), by `actor`, about `users`; `audience` is told.
+    ConvChanged {
+        conv: ConvId,
+        change: ConvChange,
+        actor: UserId,
+        users: Vec<UserId>,
+        at_ms: u64,
+        audience: Arc<[UserId]>,
+    },
+}
+
+/// What kind of change a `Committed::ConvChanged` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConvChange {
+    Updated,
+    MembersAdded,
+    MemberRemoved,
+    RoleChanged,
+    MemberLeft,
+    /// The audience's own view changed (archive, mute, hide).
+    SettingsChanged,
+    /// The audience blocked or unblocked the other member of this direct conversation.
+    BlockChanged,
 }
 
 /// Receives what each batch committed, on the writer thread, in commit order. Must not block.
@@ -226,6 +262,8 @@ struct State {
     next_lsn: u64,
     heads: HashMap<ConvId, ConvHead>,
     members: HashMap<ConvId, Arc<[UserId]>>,
+    /// Whether each conversation is direct (they are checked for blocks on every send).
+    direct: HashMap<ConvId, bool>,
     /// Merged watermarks per (conversation, member), written through like `heads`.
     receipts: HashMap<(ConvId, UserId), Watermarks>,
     /// Watermarks per (conversation, member, device).
@@ -247,6 +285,14 @@ struct Pending {
     msgs: HashMap<(ConvId, Seq), StoredMessage>,
     /// Reaction sets rewritten in this batch.
     reactions: HashMap<(ConvId, Seq), Vec<ReactionRec>>,
+    /// Conversation settings rewritten in this batch (`None`: deleted).
+    metas: HashMap<ConvId, ConvMeta>,
+    /// Member records rewritten in this batch (`None`: the user left or was removed).
+    member_recs: HashMap<(ConvId, UserId), Option<MemberRec>>,
+    /// Users' views rewritten in this batch.
+    settings: HashMap<(UserId, ConvId), UserSettings>,
+    /// Blocks set (true) or lifted (false) in this batch: (blocker, blocked).
+    blocks: HashMap<(UserId, UserId), bool>,
 }
 
 impl Pending {
@@ -275,6 +321,7 @@ impl State {
             max_batch: cfg.max_batch,
             heads: HashMap::new(),
             members: HashMap::new(),
+            direct: HashMap::new(),
             receipts: HashMap::new(),
             device_receipts: HashMap::new(),
         })
@@ -357,6 +404,7 @@ impl State {
     fn clear_caches(&mut self) {
         self.heads.clear();
         self.members.clear();
+        self.direct.clear();
         self.receipts.clear();
         self.device_receipts.clear();
     }
@@ -404,6 +452,14 @@ impl State {
                 let result = self.react(batch, pending, react);
                 pending.reply(reply, result);
             }
+            WriteCmd::Members { change, reply } => {
+                let result = self.change_members(batch, pending, change);
+                pending.reply(reply, result);
+            }
+            WriteCmd::Setting { change, reply } => {
+                let result = self.change_setting(batch, pending, change);
+                pending.reply(reply, result);
+            }
             WriteCmd::Shutdown => {}
         }
     }
@@ -449,8 +505,40 @@ impl State {
         if let Some(ack) = self.store.idempotent_ack(&idem)? {
             return Ok((ack, true));
         }
+        if self.is_direct(pending, msg.conv)? {
+            if let Some(peer) = members.iter().find(|m| **m != msg.sender.id) {
+                if self.blocks(pending, peer, &msg.sender.id)? {
+                    return Err(StoreError::Blocked("this user has blocked you"));
+                }
+                if self.blocks(pending, &msg.sender.id, peer)? {
+                    return Err(StoreError::Blocked("you have blocked this user; unblock them to write"));
+                }
+            }
+        }
         let reply_preview = self.reply_preview(pending, msg.conv, msg.reply_to)?;
-        let mut head = self.head_of(msg.conv)?;
+        let stored = self.write_message(batch, pending, msg, reply_preview, now_ms, members.clone())?;
+        let ack = Ack { conv: stored.conv, msg_id: stored.id, seq: stored.seq, created_at_ms: now_ms };
+        batch.put_cf(&self.store.cf(keys::IDEM)?, &idem, encode(&ack));
+        pending.idem.insert(idem, ack);
+        // Sending implies reading: the sender's own messages never count as unread for them.
+        if let Err(e) = self.sender_read(batch, pending, stored.conv, &stored.sender.id, stored.seq, now_ms, &members) {
+            tracing::error!(error = %e, conv = stored.conv, seq = stored.seq, "writer: the sender's read watermark could not move");
+        }
+        Ok((ack, false))
+    }
+
+    /// Puts a new message (the next seq of its conversation) and its id index into the batch, moves the
+    /// conversation's head, and publishes it to `audience`. No checks: callers decide who may write.
+    fn write_message(
+        &mut self,
+        batch: &mut WriteBatch,
+        pending: &mut Pending,
+        msg: NewMessage,
+        reply_preview: Option<crate::model::ReplyPreviewRec>,
+        now_ms: u64,
+        audience: Arc<[UserId]>,
+    ) -> Result<Arc<StoredMessage>, StoreError> {
+        let head = self.head_of(msg.conv)?;
         let stored = StoredMessage {
             id: self.next_msg_id,
             conv: msg.conv,
@@ -467,28 +555,43 @@ impl State {
             deleted: false,
             metadata: msg.metadata,
             reply_preview,
+            system: msg.system,
+            call: msg.call,
         };
-        let ack = Ack { conv: stored.conv, msg_id: stored.id, seq: stored.seq, created_at_ms: now_ms };
-        head =
+        let head =
             ConvHead { last_seq: stored.seq, last_activity_ms: now_ms, last_lsn: stored.lsn, last_msg_id: stored.id };
-
         batch.put_cf(&self.store.cf(keys::MSGS)?, msg_key(stored.conv, stored.seq), encode(&stored));
         batch.put_cf(&self.store.cf(keys::MSG_IDX)?, u64_key(stored.id), msg_key(stored.conv, stored.seq));
-        batch.put_cf(&self.store.cf(keys::IDEM)?, &idem, encode(&ack));
         batch.put_cf(&self.store.cf(keys::HEADS)?, u64_key(stored.conv), encode(&head));
-
         self.next_msg_id += 1;
         self.next_lsn += 1;
         self.heads.insert(stored.conv, head);
-        pending.idem.insert(idem, ack);
         pending.msg_locations.insert(stored.id, stored.conv);
-        let (conv, seq, sender) = (stored.conv, stored.seq, stored.sender.id.clone());
-        pending.events.push(Committed::Message { msg: Arc::new(stored), members: members.clone() });
-        // Sending implies reading: the sender's own messages never count as unread for them.
-        if let Err(e) = self.sender_read(batch, pending, conv, &sender, seq, now_ms, &members) {
-            tracing::error!(error = %e, conv, seq, "writer: the sender's read watermark could not move");
+        let stored = Arc::new(stored);
+        pending.events.push(Committed::Message { msg: stored.clone(), members: audience });
+        Ok(stored)
+    }
+
+    /// Whether `conv` is a direct conversation (NotFound when it does not exist).
+    fn is_direct(&mut self, pending: &Pending, conv: ConvId) -> Result<bool, StoreError> {
+        if let Some(d) = self.direct.get(&conv) {
+            return Ok(*d);
         }
-        Ok((ack, false))
+        let meta = match pending.metas.get(&conv) {
+            Some(m) => m.clone(),
+            None => self.store.conv_meta(conv)?.ok_or(StoreError::NotFound)?,
+        };
+        let direct = meta.kind == ConvKind::Direct;
+        self.direct.insert(conv, direct);
+        Ok(direct)
+    }
+
+    /// Whether `blocker` has blocked `blocked`, this batch included.
+    fn blocks(&self, pending: &Pending, blocker: &str, blocked: &str) -> Result<bool, StoreError> {
+        match pending.blocks.get(&(blocker.to_owned(), blocked.to_owned())) {
+            Some(b) => Ok(*b),
+            None => self.store.has_blocked(blocker, blocked),
+        }
     }
 
     fn open_direct(
@@ -509,6 +612,9 @@ impl State {
         }
         if let Some(conv) = self.store.direct(&key)? {
             return Ok((conv, false));
+        }
+        if self.blocks(pending, &a, &b)? || self.blocks(pending, &b, &a)? {
+            return Err(StoreError::Blocked("one of you has blocked the other"));
         }
         let meta = ConvMeta {
             id: 0,
@@ -559,6 +665,7 @@ impl State {
         let list: Arc<[UserId]> = members.into_iter().map(|(u, _)| u).collect();
         self.heads.insert(conv, head);
         self.members.insert(conv, list.clone());
+        self.direct.insert(conv, meta.kind == ConvKind::Direct);
         pending.events.push(Committed::ConvCreated { conv, members: list });
         Ok(conv)
     }

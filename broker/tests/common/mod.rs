@@ -12,8 +12,9 @@ use bytes::Bytes;
 use quip_broker::Server;
 use quip_broker::auth::{Authenticator, Claims, dev_claims};
 use quip_broker::config::{Config, Durability};
+use quip_protocol::family::messages::{Direction, GetHistory, Message, MessageAck, SendMessage};
 use quip_protocol::family::session::{Hello, Welcome};
-use quip_protocol::{ClientBody, ClientFrame, ErrorReply, FrameDecoder, Limits, ServerBody, ServerFrame};
+use quip_protocol::{ClientBody, ClientFrame, ErrorCode, ErrorReply, FrameDecoder, Limits, ServerBody, ServerFrame};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -346,6 +347,57 @@ pub async fn group(c: &mut RawClient, members: &[&str]) -> u64 {
     };
     match c.call(create).await {
         ServerBody::ConversationInfo(info) => info.conversation.id,
+        other => panic!("{other:?}"),
+    }
+}
+
+pub async fn send_msg(c: &mut RawClient, m: SendMessage) -> MessageAck {
+    match c.call(m).await {
+        ServerBody::MessageAck(ack) => ack,
+        other => panic!("{other:?}"),
+    }
+}
+
+pub async fn send(c: &mut RawClient, conv: u64, text: &str) -> MessageAck {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let id = format!("m-{}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    send_msg(c, SendMessage { conversation_id: conv, client_msg_id: id, text: text.into(), ..SendMessage::default() })
+        .await
+}
+
+pub fn done(body: ServerBody) {
+    assert!(matches!(body, ServerBody::Done(_)), "{body:?}");
+}
+
+pub fn code(body: &ServerBody) -> ErrorCode {
+    match body {
+        ServerBody::ErrorReply(e) => e.code,
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+/// The next event `pick` accepts, skipping others (message events, receipts, unread counts...).
+pub async fn until<T>(c: &mut RawClient, pick: impl Fn(ServerBody) -> Option<T>) -> T {
+    loop {
+        if let Some(t) = pick(c.event().await) {
+            return t;
+        }
+    }
+}
+
+/// Whether an event `pick` accepts arrives within `wait`.
+pub async fn sees(c: &mut RawClient, wait: Duration, pick: impl Fn(&ServerBody) -> bool) -> bool {
+    while let Some(e) = c.event_within(wait).await {
+        if pick(&e) {
+            return true;
+        }
+    }
+    false
+}
+
+pub async fn history(c: &mut RawClient, conv: u64) -> Vec<Message> {
+    match c.call(GetHistory { conversation_id: conv, anchor_seq: 0, direction: Direction::Forward, limit: 50 }).await {
+        ServerBody::HistoryPage(page) => page.messages,
         other => panic!("{other:?}"),
     }
 }
