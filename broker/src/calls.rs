@@ -12,7 +12,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
 use quip_protocol::family::calls::{Call, CallEvent, CallEventKind, CallState};
@@ -264,9 +264,13 @@ async fn write_record(broker: &Arc<Broker>, call: &CallEntry, outcome: CallOutco
 
 /// Watches one call from its invite: missed when nobody answers in time; once answered, ended when
 /// one of its two ends has no session left (the app died without hanging up).
-pub async fn watch(broker: Arc<Broker>, id: u64) {
-    tokio::time::sleep(broker.calls.ring_timeout()).await;
+///
+/// It holds the broker weakly while it sleeps, so a call in progress never keeps a stopped broker (and
+/// its store) alive.
+pub async fn watch(broker: Weak<Broker>, ring_timeout: Duration, id: u64) {
+    tokio::time::sleep(ring_timeout).await;
     loop {
+        let Some(broker) = broker.upgrade() else { return };
         let call = {
             let table = broker.calls.lock();
             match table.get(&id) {
@@ -288,6 +292,7 @@ pub async fn watch(broker: Arc<Broker>, id: u64) {
                 }
             }
         }
+        drop(broker);
         tokio::time::sleep(LIVENESS_CHECK).await;
     }
 }

@@ -92,6 +92,17 @@ macro_rules! frame_root {
                 };
                 Ok(Self { request_id: root.request_id(), body })
             }
+
+            /// The `request_id` of a frame that `decode` refused, when the frame itself is sound
+            /// (only a field or the body's content was wrong), so the error can answer that request;
+            /// 0 when the frame cannot be read at all.
+            pub fn peek_request_id(frame: &[u8], limits: &Limits) -> u64 {
+                if check_frame(frame, limits.max_frame_size).is_err() {
+                    return 0;
+                }
+                let opts = limits.verifier_options();
+                flatbuffers::size_prefixed_root_with_opts::<fb::$fb_frame>(&opts, frame).map_or(0, |r| r.request_id())
+            }
         }
     };
 }
@@ -262,6 +273,18 @@ mod tests {
     #[test]
     fn the_none_tag_is_rejected() {
         assert!(ClientFrame::decode(&frame_with_tag(0), &limits()).is_err());
+    }
+
+    #[test]
+    fn a_refused_but_sound_frame_still_names_its_request() {
+        let empty_offer = crate::family::calls::CallInvite { conversation_id: 1, ..Default::default() };
+        let bytes = ClientFrame::new(7, empty_offer).encode();
+        assert!(ClientFrame::decode(&bytes, &limits()).is_err());
+        assert_eq!(ClientFrame::peek_request_id(&bytes, &limits()), 7);
+        // Bytes the verifier refuses name no request.
+        assert_eq!(ClientFrame::peek_request_id(&frame_with_tag(fb::ClientBody::Hello.0), &limits()), 0);
+        assert_eq!(ClientFrame::peek_request_id(b"garbage!", &limits()), 0);
+        assert_eq!(ClientFrame::peek_request_id(&bytes[..bytes.len() - 1], &limits()), 0);
     }
 
     #[test]

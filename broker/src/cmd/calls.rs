@@ -61,7 +61,7 @@ pub async fn invite(ctx: &Ctx, c: CallInvite) -> Reply {
         at_ms: call.started_at_ms,
     };
     tell(&ctx.broker, &call.callees, &ring, None);
-    tokio::spawn(calls::watch(ctx.broker.clone(), call.id));
+    tokio::spawn(calls::watch(std::sync::Arc::downgrade(&ctx.broker), ctx.broker.calls.ring_timeout(), call.id));
     metrics::counter!("quip_calls_total").increment(1);
     Ok(CallInfo { call: call.wire(CallState::Ringing) }.into())
 }

@@ -139,7 +139,8 @@ async fn dispatch(ctx: &Arc<Ctx>, bytes: &Bytes) {
         Err(e) => {
             // A well-framed but invalid request: answer it and carry on.
             tracing::info!(error = %e, "bad request frame");
-            ctx.reply(0, Err(ErrorReply::from(&e))).await;
+            let id = ClientFrame::peek_request_id(bytes, &ctx.broker.limits);
+            ctx.reply(id, Err(ErrorReply::from(&e))).await;
             return;
         }
     };

@@ -224,19 +224,28 @@ impl State {
         self.members.insert(c.conv, after.clone());
         // Those who just left or were removed hear of it, and nothing after.
         let audience = if audience_before { before } else { after };
+        let metadata = std::iter::once(("actor".to_owned(), actor.clone()))
+            .chain(users.iter().map(|u| ("user".to_owned(), u.clone())))
+            .collect();
         let note = NewMessage {
             conv: c.conv,
             sender: c.actor,
             kind: KIND_SYSTEM,
             text,
-            metadata: std::iter::once(("actor".to_owned(), actor.clone()))
-                .chain(users.iter().map(|u| ("user".to_owned(), u.clone())))
-                .collect(),
+            metadata,
             system,
             ..NewMessage::default()
         };
-        self.write_message(batch, pending, note, None, c.now_ms, audience.clone())?;
-        pending.events.push(Committed::ConvChanged { conv: c.conv, change, actor, users, at_ms: c.now_ms, audience });
+        // The change first, so a new member knows the conversation before its first message.
+        pending.events.push(Committed::ConvChanged {
+            conv: c.conv,
+            change,
+            actor,
+            users,
+            at_ms: c.now_ms,
+            audience: audience.clone(),
+        });
+        self.write_message(batch, pending, note, None, c.now_ms, audience)?;
         Ok(())
     }
 
