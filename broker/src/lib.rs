@@ -43,6 +43,8 @@ pub struct Broker {
     pub auth: Arc<auth::Authenticator>,
     /// Per-user limits for native (QUIC) clients.
     pub rate: ratelimit::RateLimiter,
+    /// Per-user limits for sessions through a gateway (quip-bridge's web clients).
+    pub rate_bridge: ratelimit::RateLimiter,
     /// The notification feeds.
     pub notifier: notify::Notifier,
     /// Set when shutdown begins (readiness goes false).

@@ -45,6 +45,9 @@ pub enum ServerError {
 }
 
 /// A bound, not yet running, quipd.
+/// Most sessions one connection (a gateway's) may carry at once.
+const MAX_SESSIONS_PER_CONNECTION: u32 = 4096;
+
 pub struct Server {
     broker: Arc<Broker>,
     endpoint: quinn::Endpoint,
@@ -89,8 +92,12 @@ impl Server {
         let mut transport = quinn::TransportConfig::default();
         let idle = Duration::from_millis(u64::from(cfg.limits.heartbeat_ms) * 3);
         transport.max_idle_timeout(Some(idle.try_into().map_err(|e| ServerError::Quic(format!("{e}")))?));
-        transport.max_concurrent_bidi_streams(4u32.into());
+        // A native client uses one control stream; a gateway one per user session it carries. The
+        // connection-wide receive window bounds what all of a connection's streams may buffer.
+        transport.max_concurrent_bidi_streams(MAX_SESSIONS_PER_CONNECTION.into());
         transport.max_concurrent_uni_streams(4u32.into());
+        transport.receive_window((16u32 * 1024 * 1024).into());
+        transport.stream_receive_window((cfg.limits.max_frame_size * 2).into());
         let quic = QuicServerConfig::try_from(tls.server_config()?).map_err(|e| ServerError::Quic(e.to_string()))?;
         let mut server_config = quinn::ServerConfig::with_crypto(Arc::new(quic));
         server_config.transport_config(Arc::new(transport));
@@ -100,6 +107,7 @@ impl Server {
         let limits = quip_protocol::Limits { max_frame_size: cfg.limits.max_frame_size, ..Default::default() };
         let cfg_calls_ring = cfg.calls.ring_timeout_ms;
         let rate = crate::ratelimit::RateLimiter::new(cfg.rate_limits.native.clone());
+        let rate_bridge = crate::ratelimit::RateLimiter::new(cfg.rate_limits.bridge.clone());
         let (notifier, _notify_thread) = crate::notify::Notifier::start(store.clone(), hub.clone())?;
         let admin_token = if cfg.admin.token.is_empty() {
             crate::tls::dev_admin_token(&cfg.data_dir)?
@@ -119,6 +127,7 @@ impl Server {
             hub,
             auth,
             rate,
+            rate_bridge,
             presence,
             calls: crate::calls::Calls::new(Duration::from_millis(cfg_calls_ring)),
             notifier,

@@ -141,3 +141,44 @@ async fn a_shutdown_tells_clients_to_reconnect() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_carries_many_users_sessions_on_one_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = common::config(dir.path());
+    cfg.rate_limits.bridge.messages_per_minute = 3;
+    let broker = TestBroker::start_with(cfg).await;
+    let pool =
+        quip_sdk::SharedQuicTransport::new(quip_sdk::PoolConfig { max_connections: 1, sessions_per_connection: 2 });
+    let (alice, _alice_events) = Client::connect_with(pool.clone(), config(&broker, "alice", "web-1")).await.unwrap();
+    let (bob, mut bob_events) = Client::connect_with(pool.clone(), config(&broker, "bob", "web-2")).await.unwrap();
+    // Past sessions_per_connection, but max_connections caps the pool: still one connection.
+    let (carol, _carol_events) = Client::connect_with(pool.clone(), config(&broker, "carol", "web-3")).await.unwrap();
+    assert_eq!((pool.connections(), pool.sessions()), (1, 3));
+
+    let chat = alice.open_direct("bob", None).await.unwrap();
+    alice.send_message(chat.conversation.id, "through the gateway").await.unwrap();
+    let got = bob_events.next_message(Duration::from_secs(10)).await.unwrap();
+    assert_eq!((got.text.as_str(), got.sender.id.as_str()), ("through the gateway", "alice"));
+
+    // One user's refused token fails that session only.
+    let mut bad = config(&broker, "mallory", "web-4");
+    bad.token = "not a token".into();
+    bad.reconnect = ReconnectPolicy::disabled();
+    let refused = Client::connect_with(pool.clone(), bad).await.unwrap_err();
+    assert!(refused.is_auth(), "{refused:?}");
+    alice.send_message(chat.conversation.id, "still here").await.unwrap();
+    assert_eq!(bob_events.next_message(Duration::from_secs(10)).await.unwrap().text, "still here");
+
+    // Closing one client ends its session, not the connection.
+    carol.close().await;
+    bob.send_message(chat.conversation.id, "after carol left").await.unwrap();
+    assert_eq!(pool.connections(), 1);
+
+    // Sessions through a gateway get the bridge's rate limits (3 a minute here), per user.
+    alice.send_message(chat.conversation.id, "third").await.unwrap();
+    let limited = alice.send_message(chat.conversation.id, "one too many").await.unwrap_err();
+    assert_eq!(limited.code(), ErrorCode::RateLimited, "{limited:?}");
+    assert!(limited.retry_after().is_some());
+    bob.send_message(chat.conversation.id, "bob has his own allowance").await.unwrap();
+}

@@ -199,6 +199,7 @@ frame_root! {
         CallIceEvent => body_as_call_ice_event,
         ProfileEvent => body_as_profile_event,
         Announcement => body_as_announcement,
+        EventStreamOpen => body_as_event_stream_open,
     }
 }
 

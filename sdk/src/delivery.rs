@@ -41,13 +41,15 @@ pub(crate) async fn event_loop(
                 continue;
             }
             ServerBody::Goodbye(goodbye) => return SessionEnd::Goodbye(goodbye),
+            // Names the session the stream belongs to (routing is the transport's business).
+            ServerBody::EventStreamOpen(_) => continue,
             ServerBody::SyncDone(done) => {
                 // On the event stream it ends the replay of a resume: every replayed message is in by now.
                 lock(&shared.tracker).advance_global(done.global_cursor);
                 Event::SyncDone(done)
             }
             ServerBody::ConversationEvent(event) => {
-                if event.change == ConversationChange::Created {
+                if matches!(event.change, ConversationChange::Created | ConversationChange::MembersAdded) {
                     lock(&shared.tracker).note_conversation(event.conversation.id);
                 }
                 Event::Conversation(event)

@@ -55,6 +55,7 @@ pub(crate) fn hello(
         client_version: Some(env!("CARGO_PKG_VERSION").to_owned()),
         datagrams: false,
         resume: initial,
+        multiplexed: false,
     };
     if let Some(tracker) = tracker {
         let mut max = crate::cursors::MAX_RESUME_CURSORS;
@@ -81,8 +82,10 @@ pub(crate) async fn open<T: Transport>(transport: &T, config: &ClientConfig, hel
     }
 }
 
-async fn handshake<T: Transport>(transport: &T, config: &ClientConfig, hello: Hello) -> Result<Live, Error> {
-    let Session { mut control_send, control_recv, events, mut closed, close } = transport.connect(config).await?;
+async fn handshake<T: Transport>(transport: &T, config: &ClientConfig, mut hello: Hello) -> Result<Live, Error> {
+    let Session { mut control_send, control_recv, events, mut closed, close, multiplexed } =
+        transport.connect(config).await?;
+    hello.multiplexed = multiplexed;
     let mut control = FrameReader::new(control_recv, read_limits());
     match write_frame(&mut control_send, &ClientFrame::new(HELLO_REQUEST_ID, hello), MAX_HELLO as u32).await {
         Ok(()) => {}

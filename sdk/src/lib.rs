@@ -40,7 +40,8 @@
 //! ```
 //!
 //! Layout: [`config`](ClientConfig) (what to connect to and how to trust it), [`Transport`] (the one
-//! network seam; [`QuicTransport`] is the real one), [`Client`] (typed requests over
+//! network seam; [`QuicTransport`] is the real one, one connection per client; [`SharedQuicTransport`]
+//! carries many clients' sessions over a few connections, for gateways), [`Client`] (typed requests over
 //! [`Client::request`]), [`EventStream`] (typed events, bounded), [`Error`].
 //!
 //! Concurrency: each client runs one background task that owns the connection; [`Client`] handles talk to
@@ -55,6 +56,7 @@ mod cursors;
 mod delivery;
 mod error;
 mod events;
+mod gateway;
 mod handshake;
 mod receipts;
 mod requests;
@@ -67,6 +69,7 @@ pub use client::Client;
 pub use config::{ClientConfig, ReconnectPolicy, Trust};
 pub use error::Error;
 pub use events::{DisconnectReason, Event, EventStream};
+pub use gateway::{PoolConfig, SharedQuicTransport};
 pub use shared::ConnectionState;
 pub use tls::fingerprint;
 pub use transport::{BoxRead, BoxWrite, CloseInfo, QuicTransport, Session, Transport};

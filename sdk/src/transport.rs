@@ -57,6 +57,8 @@ pub struct Session {
     pub(crate) events: BoxFuture<'static, Result<BoxRead, Error>>,
     pub(crate) closed: BoxFuture<'static, CloseInfo>,
     pub(crate) close: CloseFn,
+    /// The connection carries other sessions too: `Hello.multiplexed` is set.
+    pub(crate) multiplexed: bool,
 }
 
 impl fmt::Debug for Session {
@@ -81,7 +83,15 @@ impl Session {
             events: Box::pin(async move { events.await.map(|e| Box::new(e) as BoxRead) }),
             closed: Box::pin(std::future::pending()),
             close: Box::new(|_, _| {}),
+            multiplexed: false,
         }
+    }
+
+    /// Marks the session as one of many on its connection (the broker is told in `Hello.multiplexed`;
+    /// ending the session then leaves the connection open).
+    pub fn multiplexed(mut self) -> Self {
+        self.multiplexed = true;
+        self
     }
 
     /// A future that resolves when the connection is gone, saying why (default: never).
@@ -118,33 +128,13 @@ const KEEP_ALIVE: Duration = Duration::from_secs(5);
 /// A silent broker is declared gone after this long.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
-fn transport_error(context: &str, e: impl fmt::Display) -> Error {
+pub(crate) fn transport_error(context: &str, e: impl fmt::Display) -> Error {
     Error::Transport(format!("{context}: {e}"))
 }
 
 impl Transport for QuicTransport {
     async fn connect(&self, config: &ClientConfig) -> Result<Session, Error> {
-        let crypto = crate::tls::client_config(&config.trust)?;
-        let quic = QuicClientConfig::try_from(crypto).map_err(|e| Error::Config(format!("QUIC TLS: {e}")))?;
-        let mut client = quinn::ClientConfig::new(Arc::new(quic));
-        let mut transport = quinn::TransportConfig::default();
-        transport.keep_alive_interval(Some(KEEP_ALIVE));
-        transport.max_idle_timeout(Some(IDLE_TIMEOUT.try_into().map_err(|e| Error::Config(format!("{e}")))?));
-        client.transport_config(Arc::new(transport));
-
-        let bind: SocketAddr = if config.server.is_ipv6() {
-            SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0))
-        } else {
-            SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, 0))
-        };
-        let mut endpoint = quinn::Endpoint::client(bind).map_err(|e| transport_error("bind", e))?;
-        endpoint.set_default_client_config(client);
-        let conn = endpoint
-            .connect(config.server, &config.server_name)
-            .map_err(|e| transport_error("connect", e))?
-            .await
-            .map_err(|e| transport_error("handshake", e))?;
-        tracing::debug!(server = %config.server, "QUIC connection established");
+        let (endpoint, conn) = dial(config, 4).await?;
         let (send, recv) = conn.open_bi().await.map_err(|e| transport_error("control stream", e))?;
 
         let events_conn = conn.clone();
@@ -162,7 +152,38 @@ impl Transport for QuicTransport {
     }
 }
 
-fn close_info(e: quinn::ConnectionError) -> CloseInfo {
+/// Opens a QUIC connection to `config.server` from a fresh client endpoint, accepting up to `uni_streams`
+/// event streams at once (one per session the connection will carry).
+pub(crate) async fn dial(
+    config: &ClientConfig,
+    uni_streams: u32,
+) -> Result<(quinn::Endpoint, quinn::Connection), Error> {
+    let crypto = crate::tls::client_config(&config.trust)?;
+    let quic = QuicClientConfig::try_from(crypto).map_err(|e| Error::Config(format!("QUIC TLS: {e}")))?;
+    let mut client = quinn::ClientConfig::new(Arc::new(quic));
+    let mut transport = quinn::TransportConfig::default();
+    transport.keep_alive_interval(Some(KEEP_ALIVE));
+    transport.max_idle_timeout(Some(IDLE_TIMEOUT.try_into().map_err(|e| Error::Config(format!("{e}")))?));
+    transport.max_concurrent_uni_streams(uni_streams.into());
+    client.transport_config(Arc::new(transport));
+
+    let bind: SocketAddr = if config.server.is_ipv6() {
+        SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0))
+    } else {
+        SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, 0))
+    };
+    let mut endpoint = quinn::Endpoint::client(bind).map_err(|e| transport_error("bind", e))?;
+    endpoint.set_default_client_config(client);
+    let conn = endpoint
+        .connect(config.server, &config.server_name)
+        .map_err(|e| transport_error("connect", e))?
+        .await
+        .map_err(|e| transport_error("handshake", e))?;
+    tracing::debug!(server = %config.server, "QUIC connection established");
+    Ok((endpoint, conn))
+}
+
+pub(crate) fn close_info(e: quinn::ConnectionError) -> CloseInfo {
     match e {
         quinn::ConnectionError::ApplicationClosed(close) => CloseInfo {
             code: Some(close.error_code.into_inner()),

@@ -34,6 +34,9 @@ pub struct SessionInfo {
     pub user: String,
     pub device_id: Arc<str>,
     pub session_id: u64,
+    /// The session came through a gateway (a multiplexed connection such as quip-bridge's): the
+    /// bridge rate limits apply.
+    pub gateway: bool,
 }
 
 /// What a handler hands back.
@@ -218,7 +221,7 @@ async fn dispatch(ctx: &Arc<Ctx>, bytes: &Bytes) {
 async fn rate_limit(ctx: &Ctx, body: &ClientBody) -> Result<(), ErrorReply> {
     let now = std::time::Instant::now();
     let user = ctx.who.user.as_str();
-    let limiter = &ctx.broker.rate;
+    let limiter = if ctx.who.gateway { &ctx.broker.rate_bridge } else { &ctx.broker.rate };
     let result = match body {
         ClientBody::SendMessage(_) => limiter.check(user, Class::Messages, now),
         ClientBody::CreateGroup(_) => limiter.check(user, Class::Conversations, now),

@@ -16,6 +16,10 @@ use crate::model::Profile;
 /// A session that passed the handshake.
 pub struct Accepted {
     pub session_id: u64,
+    /// The QUIC stream id of the control stream (named in the event stream's first frame).
+    pub control_stream_id: u64,
+    /// The connection carries other sessions too (a gateway): ending this one leaves it open.
+    pub multiplexed: bool,
     pub user: String,
     pub device_id: Arc<str>,
     pub control_send: quinn::SendStream,
@@ -37,11 +41,31 @@ pub enum HandshakeError {
 
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub async fn accept(broker: &Broker, conn: &quinn::Connection, session_id: u64) -> Result<Accepted, HandshakeError> {
-    let (mut send, recv) = tokio::time::timeout(HELLO_TIMEOUT, conn.accept_bi())
+/// Accepts the first session of a connection: its control stream is the first one the client opens.
+pub async fn accept_first(
+    broker: &Broker,
+    conn: &quinn::Connection,
+    session_id: u64,
+) -> Result<Accepted, HandshakeError> {
+    let (send, recv) = tokio::time::timeout(HELLO_TIMEOUT, conn.accept_bi())
         .await
         .map_err(|_| HandshakeError::Stream("timed out".into()))?
         .map_err(|e| HandshakeError::Stream(e.to_string()))?;
+    accept(broker, conn, send, recv, session_id, false).await
+}
+
+/// Runs the handshake on a control stream. On a connection already known to be multiplexed (`shared`), a
+/// refusal ends only this stream; otherwise it closes the connection with a code that says why.
+pub async fn accept(
+    broker: &Broker,
+    conn: &quinn::Connection,
+    mut send: quinn::SendStream,
+    recv: quinn::RecvStream,
+    session_id: u64,
+    shared: bool,
+) -> Result<Accepted, HandshakeError> {
+    let control_stream_id = u64::from(recv.id());
+    let conn = (!shared).then_some(conn);
     let mut reader = FrameReader::new(recv, broker.cfg.limits.max_frame_size);
 
     let first = tokio::time::timeout(HELLO_TIMEOUT, reader.next()).await;
@@ -59,6 +83,8 @@ pub async fn accept(broker: &Broker, conn: &quinn::Connection, session_id: u64) 
         Err(_) => return Err(refuse(conn, &mut send, 0, ErrorCode::Timeout, "no Hello in time".into()).await),
     };
 
+    // A gateway's connection outlives any one user's refusal.
+    let conn = if hello.multiplexed { None } else { conn };
     if hello.protocol_version != PROTOCOL_VERSION {
         let msg = format!(
             "protocol version {} is not supported (this server speaks {PROTOCOL_VERSION})",
@@ -92,9 +118,11 @@ pub async fn accept(broker: &Broker, conn: &quinn::Connection, session_id: u64) 
     };
     let welcome_cursor = welcome.global_cursor;
     send.write_all(&frame(request_id, welcome)).await.map_err(|e| HandshakeError::Stream(e.to_string()))?;
-    let Hello { device_id, resume, .. } = hello;
+    let Hello { device_id, resume, multiplexed, .. } = hello;
     Ok(Accepted {
         session_id,
+        control_stream_id,
+        multiplexed: multiplexed || shared,
         user: identity.user_id,
         device_id: device_id.into(),
         control_send: send,
@@ -127,7 +155,7 @@ async fn upsert_profile(broker: &Broker, id: &Identity) -> Result<Profile, crate
 }
 
 async fn refuse(
-    conn: &quinn::Connection,
+    conn: Option<&quinn::Connection>,
     send: &mut quinn::SendStream,
     request_id: u64,
     code: ErrorCode,
@@ -138,7 +166,9 @@ async fn refuse(
     let _ = send.write_all(&error_frame(request_id, code, message.clone())).await;
     let _ = send.finish();
     let _ = tokio::time::timeout(Duration::from_millis(500), send.stopped()).await;
-    let close = if code.as_u16() / 1000 == 2 { close_code::AUTH_FAILED } else { close_code::PROTOCOL_ERROR };
-    conn.close(close.into(), code.name().as_bytes());
+    if let Some(conn) = conn {
+        let close = if code.as_u16() / 1000 == 2 { close_code::AUTH_FAILED } else { close_code::PROTOCOL_ERROR };
+        conn.close(close.into(), code.name().as_bytes());
+    }
     HandshakeError::Refused(code, message)
 }

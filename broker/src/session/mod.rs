@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use quip_protocol::family::session::{CloseReason, Goodbye};
+use quip_protocol::family::session::{CloseReason, EventStreamOpen, Goodbye};
 use quip_protocol::{ErrorCode, ErrorReply, ResumePoint, ServerBody, ServerFrame};
 use tokio::sync::{mpsc, watch};
 use tracing::Instrument;
@@ -80,14 +80,59 @@ pub async fn serve(broker: Arc<Broker>, incoming: quinn::Incoming, shutdown: wat
     };
     let session_id = broker.next_session_id();
     let span = tracing::info_span!("session", id = session_id, %remote);
-    async move {
-        match handshake::accept(&broker, &conn, session_id).await {
-            Ok(session) => run(broker, conn, session, shutdown).await,
-            Err(e) => tracing::info!(error = %e, "session refused"),
+    let first = match handshake::accept_first(&broker, &conn, session_id).instrument(span.clone()).await {
+        Ok(session) => session,
+        Err(e) => {
+            span.in_scope(|| tracing::info!(error = %e, "session refused"));
+            return;
+        }
+    };
+    if !first.multiplexed {
+        run(broker, conn, first, shutdown).instrument(span).await;
+        return;
+    }
+    serve_gateway(broker, conn, first, span, shutdown).await;
+}
+
+/// A multiplexed connection (a gateway such as quip-bridge): every control stream the client opens is one
+/// more session, each with its own Hello and token. The connection closes once the client closes it, or
+/// on shutdown once every session has said goodbye.
+async fn serve_gateway(
+    broker: Arc<Broker>,
+    conn: quinn::Connection,
+    first: handshake::Accepted,
+    span: tracing::Span,
+    shutdown: watch::Receiver<bool>,
+) {
+    let remote = conn.remote_address();
+    metrics::gauge!("quip_gateway_connections").increment(1.0);
+    let mut sessions = tokio::task::JoinSet::new();
+    sessions.spawn(run(broker.clone(), conn.clone(), first, shutdown.clone()).instrument(span));
+    let mut stop = shutdown.clone();
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|stopping| *stopping) => break,
+            streams = conn.accept_bi() => {
+                let Ok((send, recv)) = streams else { break };
+                let (broker, conn, shutdown) = (broker.clone(), conn.clone(), shutdown.clone());
+                let session_id = broker.next_session_id();
+                let span = tracing::info_span!("session", id = session_id, %remote, gateway = true);
+                sessions.spawn(
+                    async move {
+                        match handshake::accept(&broker, &conn, send, recv, session_id, true).await {
+                            Ok(session) => run(broker, conn, session, shutdown).await,
+                            Err(e) => tracing::info!(error = %e, "session refused"),
+                        }
+                    }
+                    .instrument(span),
+                );
+            }
+            Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
         }
     }
-    .instrument(span)
-    .await;
+    while sessions.join_next().await.is_some() {}
+    conn.close(close_code::SHUTDOWN.into(), b"ServerShutdown");
+    metrics::gauge!("quip_gateway_connections").decrement(1.0);
 }
 
 async fn run(
@@ -98,6 +143,8 @@ async fn run(
 ) {
     let handshake::Accepted {
         session_id,
+        control_stream_id,
+        multiplexed,
         user,
         device_id,
         control_send,
@@ -128,6 +175,7 @@ async fn run(
 
     let result = async {
         let mut events = conn.open_uni().await?;
+        events.write_all(&frame(0, EventStreamOpen { control_stream_id, session_id })).await?;
         let mut delivery = Delivery::new(broker.clone(), user.clone());
         delivery.start(&mut events, resume.as_ref(), welcome_cursor).await?;
 
@@ -137,7 +185,7 @@ async fn run(
         let reader = tokio::spawn(
             crate::cmd::read_loop(
                 broker.clone(),
-                crate::cmd::SessionInfo { user: user.clone(), device_id: device_id.clone(), session_id },
+                crate::cmd::SessionInfo { user: user.clone(), device_id: device_id.clone(), session_id, gateway: multiplexed },
                 control_reader,
                 reply_tx.clone(),
                 to_writer,
@@ -199,7 +247,10 @@ async fn run(
         let _ = events.write_all(&frame(0, goodbye)).await;
         let _ = events.finish();
         let _ = tokio::time::timeout(Duration::from_millis(500), events.stopped()).await;
-        conn.close(code.into(), format!("{reason:?}").as_bytes());
+        // A gateway's connection carries other sessions: only this one's streams end.
+        if !multiplexed {
+            conn.close(code.into(), format!("{reason:?}").as_bytes());
+        }
         anyhow::Ok(())
     }
     .await;

@@ -259,6 +259,11 @@ impl RawClient {
             Some(ServerBody::Welcome(w)) => {
                 let events = tokio::time::timeout(WAIT, self.conn.accept_uni()).await.unwrap().unwrap();
                 self.events = Some(Reader::new(events));
+                // Every event stream opens by naming its session.
+                match self.event().await {
+                    ServerBody::EventStreamOpen(open) => assert_eq!(open.session_id, w.session_id),
+                    other => panic!("expected EventStreamOpen, got {other:?}"),
+                }
                 if !resuming {
                     // A fresh session's event stream opens with SyncDone.
                     let first = self.event().await;

@@ -22,6 +22,8 @@ pub struct Hello {
     pub datagrams: bool,
     /// Replay what was missed since this point, then go live.
     pub resume: Option<ResumePoint>,
+    /// The connection carries many users' sessions, each on its own control stream (a gateway).
+    pub multiplexed: bool,
 }
 
 impl Hello {
@@ -41,6 +43,7 @@ impl Hello {
                 client_version,
                 datagrams: self.datagrams,
                 resume,
+                multiplexed: self.multiplexed,
             },
         )
     }
@@ -54,7 +57,29 @@ impl Hello {
             client_version: opt_str(t.client_version(), "Hello", "client_version", max::SHORT)?,
             datagrams: t.datagrams(),
             resume: t.resume().map(ResumePoint::decode).transpose()?,
+            multiplexed: t.multiplexed(),
         })
+    }
+}
+
+/// The first frame on every event stream: the session it belongs to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EventStreamOpen {
+    /// The QUIC stream id of the session's control stream.
+    pub control_stream_id: u64,
+    pub session_id: u64,
+}
+
+impl EventStreamOpen {
+    pub(crate) fn encode<'b>(&self, fbb: &mut Fbb<'b>) -> WIPOffset<fb::EventStreamOpen<'b>> {
+        fb::EventStreamOpen::create(
+            fbb,
+            &fb::EventStreamOpenArgs { control_stream_id: self.control_stream_id, session_id: self.session_id },
+        )
+    }
+
+    pub(crate) fn decode(t: fb::EventStreamOpen<'_>) -> Result<Self, DecodeError> {
+        Ok(Self { control_stream_id: t.control_stream_id(), session_id: t.session_id() })
     }
 }
 
@@ -361,6 +386,7 @@ mod tests {
                 cursors: vec![ConversationCursor { conversation_id: 7, seq: 42 }],
                 global_cursor: 99,
             }),
+            multiplexed: true,
         }));
         roundtrip_client(ClientBody::Hello(Hello { token: "t".into(), device_id: "d".into(), ..Hello::default() }));
         roundtrip_client(ClientBody::RefreshToken(RefreshToken { token: "new".into() }));
@@ -394,6 +420,7 @@ mod tests {
         }));
         roundtrip_server(ServerBody::TokenRefreshed(TokenRefreshed { expires_at_ms: 9 }));
         roundtrip_server(ServerBody::Pong(Pong { nonce: 1, server_time_ms: 2 }));
+        roundtrip_server(ServerBody::EventStreamOpen(EventStreamOpen { control_stream_id: 4, session_id: 9 }));
         roundtrip_server(ServerBody::Goodbye(Goodbye::default()));
         roundtrip_server(ServerBody::Users(Users {
             users: vec![profile(), UserProfile { id: "b".into(), ..Default::default() }],

@@ -1883,10 +1883,10 @@ pub struct ClientBodyUnionTableOffset {}
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 pub const ENUM_MIN_SERVER_BODY: u8 = 0;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
-pub const ENUM_MAX_SERVER_BODY: u8 = 34;
+pub const ENUM_MAX_SERVER_BODY: u8 = 35;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 #[allow(non_camel_case_types)]
-pub const ENUM_VALUES_SERVER_BODY: [ServerBody; 35] = [
+pub const ENUM_VALUES_SERVER_BODY: [ServerBody; 36] = [
   ServerBody::NONE,
   ServerBody::Welcome,
   ServerBody::Done,
@@ -1922,6 +1922,7 @@ pub const ENUM_VALUES_SERVER_BODY: [ServerBody; 35] = [
   ServerBody::CallIceEvent,
   ServerBody::ProfileEvent,
   ServerBody::Announcement,
+  ServerBody::EventStreamOpen,
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -1964,9 +1965,10 @@ impl ServerBody {
   pub const CallIceEvent: Self = Self(32);
   pub const ProfileEvent: Self = Self(33);
   pub const Announcement: Self = Self(34);
+  pub const EventStreamOpen: Self = Self(35);
 
   pub const ENUM_MIN: u8 = 0;
-  pub const ENUM_MAX: u8 = 34;
+  pub const ENUM_MAX: u8 = 35;
   pub const ENUM_VALUES: &'static [Self] = &[
     Self::NONE,
     Self::Welcome,
@@ -2003,6 +2005,7 @@ impl ServerBody {
     Self::CallIceEvent,
     Self::ProfileEvent,
     Self::Announcement,
+    Self::EventStreamOpen,
   ];
   /// Returns the variant's name or "" if unknown.
   pub fn variant_name(self) -> Option<&'static str> {
@@ -2042,6 +2045,7 @@ impl ServerBody {
       Self::CallIceEvent => Some("CallIceEvent"),
       Self::ProfileEvent => Some("ProfileEvent"),
       Self::Announcement => Some("Announcement"),
+      Self::EventStreamOpen => Some("EventStreamOpen"),
       _ => None,
     }
   }
@@ -2915,6 +2919,7 @@ impl<'a> Hello<'a> {
   pub const VT_CLIENT_VERSION: ::flatbuffers::VOffsetT = 12;
   pub const VT_DATAGRAMS: ::flatbuffers::VOffsetT = 14;
   pub const VT_RESUME: ::flatbuffers::VOffsetT = 16;
+  pub const VT_MULTIPLEXED: ::flatbuffers::VOffsetT = 18;
 
   #[inline]
   pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
@@ -2932,6 +2937,7 @@ impl<'a> Hello<'a> {
     if let Some(x) = args.device_id { builder.add_device_id(x); }
     if let Some(x) = args.token { builder.add_token(x); }
     builder.add_protocol_version(args.protocol_version);
+    builder.add_multiplexed(args.multiplexed);
     builder.add_datagrams(args.datagrams);
     builder.finish()
   }
@@ -2990,6 +2996,15 @@ impl<'a> Hello<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<ResumePoint>>(Hello::VT_RESUME, None)}
   }
+  /// This connection carries the sessions of many users, each on a control stream of its own with its
+  /// own Hello (a gateway such as quip-bridge). Ending one session then leaves the connection open.
+  #[inline]
+  pub fn multiplexed(&self) -> bool {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<bool>(Hello::VT_MULTIPLEXED, Some(false)).unwrap()}
+  }
 }
 
 impl ::flatbuffers::Verifiable for Hello<'_> {
@@ -3005,6 +3020,7 @@ impl ::flatbuffers::Verifiable for Hello<'_> {
      .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("client_version", Self::VT_CLIENT_VERSION, false)?
      .visit_field::<bool>("datagrams", Self::VT_DATAGRAMS, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<ResumePoint>>("resume", Self::VT_RESUME, false)?
+     .visit_field::<bool>("multiplexed", Self::VT_MULTIPLEXED, false)?
      .finish();
     Ok(())
   }
@@ -3017,6 +3033,7 @@ pub struct HelloArgs<'a> {
     pub client_version: Option<::flatbuffers::WIPOffset<&'a str>>,
     pub datagrams: bool,
     pub resume: Option<::flatbuffers::WIPOffset<ResumePoint<'a>>>,
+    pub multiplexed: bool,
 }
 impl<'a> Default for HelloArgs<'a> {
   #[inline]
@@ -3029,6 +3046,7 @@ impl<'a> Default for HelloArgs<'a> {
       client_version: None,
       datagrams: false,
       resume: None,
+      multiplexed: false,
     }
   }
 }
@@ -3067,6 +3085,10 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> HelloBuilder<'a, 'b, A> {
     self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<ResumePoint>>(Hello::VT_RESUME, resume);
   }
   #[inline]
+  pub fn add_multiplexed(&mut self, multiplexed: bool) {
+    self.fbb_.push_slot::<bool>(Hello::VT_MULTIPLEXED, multiplexed, false);
+  }
+  #[inline]
   pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> HelloBuilder<'a, 'b, A> {
     let start = _fbb.start_table();
     HelloBuilder {
@@ -3093,6 +3115,123 @@ impl ::core::fmt::Debug for Hello<'_> {
       ds.field("client_version", &self.client_version());
       ds.field("datagrams", &self.datagrams());
       ds.field("resume", &self.resume());
+      ds.field("multiplexed", &self.multiplexed());
+      ds.finish()
+  }
+}
+pub enum EventStreamOpenOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+/// The first frame on every event stream: which session the stream belongs to. A client with several
+/// sessions on one connection routes event streams by `control_stream_id` (the QUIC stream id of the
+/// session's control stream, which the client opened and so knows).
+pub struct EventStreamOpen<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for EventStreamOpen<'a> {
+  type Inner = EventStreamOpen<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> EventStreamOpen<'a> {
+  pub const VT_CONTROL_STREAM_ID: ::flatbuffers::VOffsetT = 4;
+  pub const VT_SESSION_ID: ::flatbuffers::VOffsetT = 6;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    EventStreamOpen { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args EventStreamOpenArgs
+  ) -> ::flatbuffers::WIPOffset<EventStreamOpen<'bldr>> {
+    let mut builder = EventStreamOpenBuilder::new(_fbb);
+    builder.add_session_id(args.session_id);
+    builder.add_control_stream_id(args.control_stream_id);
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn control_stream_id(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(EventStreamOpen::VT_CONTROL_STREAM_ID, Some(0)).unwrap()}
+  }
+  #[inline]
+  pub fn session_id(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(EventStreamOpen::VT_SESSION_ID, Some(0)).unwrap()}
+  }
+}
+
+impl ::flatbuffers::Verifiable for EventStreamOpen<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<u64>("control_stream_id", Self::VT_CONTROL_STREAM_ID, false)?
+     .visit_field::<u64>("session_id", Self::VT_SESSION_ID, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct EventStreamOpenArgs {
+    pub control_stream_id: u64,
+    pub session_id: u64,
+}
+impl<'a> Default for EventStreamOpenArgs {
+  #[inline]
+  fn default() -> Self {
+    EventStreamOpenArgs {
+      control_stream_id: 0,
+      session_id: 0,
+    }
+  }
+}
+
+pub struct EventStreamOpenBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> EventStreamOpenBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_control_stream_id(&mut self, control_stream_id: u64) {
+    self.fbb_.push_slot::<u64>(EventStreamOpen::VT_CONTROL_STREAM_ID, control_stream_id, 0);
+  }
+  #[inline]
+  pub fn add_session_id(&mut self, session_id: u64) {
+    self.fbb_.push_slot::<u64>(EventStreamOpen::VT_SESSION_ID, session_id, 0);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> EventStreamOpenBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    EventStreamOpenBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<EventStreamOpen<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for EventStreamOpen<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("EventStreamOpen");
+      ds.field("control_stream_id", &self.control_stream_id());
+      ds.field("session_id", &self.session_id());
       ds.finish()
   }
 }
@@ -16735,6 +16874,20 @@ impl<'a> ServerFrame<'a> {
     }
   }
 
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn body_as_event_stream_open(&self) -> Option<EventStreamOpen<'a>> {
+    if self.body_type() == ServerBody::EventStreamOpen {
+      let u = self.body();
+      // Safety:
+      // Created from a valid Table for this object
+      // Which contains a valid union in this slot
+      Some(unsafe { EventStreamOpen::init_from_table(u) })
+    } else {
+      None
+    }
+  }
+
 }
 
 impl ::flatbuffers::Verifiable for ServerFrame<'_> {
@@ -16780,6 +16933,7 @@ impl ::flatbuffers::Verifiable for ServerFrame<'_> {
           ServerBody::CallIceEvent => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<CallIceEvent>>("ServerBody::CallIceEvent", pos),
           ServerBody::ProfileEvent => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<ProfileEvent>>("ServerBody::ProfileEvent", pos),
           ServerBody::Announcement => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<Announcement>>("ServerBody::Announcement", pos),
+          ServerBody::EventStreamOpen => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<EventStreamOpen>>("ServerBody::EventStreamOpen", pos),
           _ => Ok(()),
         }
      })?
@@ -17075,6 +17229,13 @@ impl ::core::fmt::Debug for ServerFrame<'_> {
         },
         ServerBody::Announcement => {
           if let Some(x) = self.body_as_announcement() {
+            ds.field("body", &x)
+          } else {
+            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        ServerBody::EventStreamOpen => {
+          if let Some(x) = self.body_as_event_stream_open() {
             ds.field("body", &x)
           } else {
             ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
