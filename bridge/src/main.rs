@@ -1,5 +1,138 @@
-//! `quip-bridge` (not built yet; see the crate docs).
+//! `quip-bridge`: Socket.IO v4 and REST for web clients, in front of quipd.
 
-fn main() -> anyhow::Result<()> {
-    anyhow::bail!("quip-bridge is not built yet: run quipd (scripts/run) and use the SDK or its example CLI")
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use quip_bridge::Bridge;
+use quip_bridge::config::{self, Config};
+
+#[derive(Debug, Parser)]
+#[command(name = "quip-bridge", version, about = "Socket.IO v4 and REST bridge to the Quip broker")]
+struct Cli {
+    /// TOML configuration file (`quip-bridge config example` prints one).
+    #[arg(long, short, global = true, env = "QUIP_BRIDGE_CONFIG")]
+    config: Option<PathBuf>,
+    /// HTTP address to listen on (overrides `listen`).
+    #[arg(long, global = true)]
+    listen: Option<std::net::SocketAddr>,
+    /// quipd's QUIC address (overrides `upstream.server`).
+    #[arg(long, global = true)]
+    upstream: Option<std::net::SocketAddr>,
+    /// quipd's certificate fingerprint (overrides `upstream.fingerprint`).
+    #[arg(long, global = true, conflicts_with = "ca_pem")]
+    fingerprint: Option<String>,
+    /// CA certificate(s) quipd's certificate chains to (overrides `upstream.ca_pem`).
+    #[arg(long, global = true)]
+    ca_pem: Option<String>,
+    /// Allowed CORS origin (repeatable; overrides `cors.origins`).
+    #[arg(long = "cors-origin", global = true)]
+    cors_origins: Vec<String>,
+    /// Media directory (overrides `media.dir`).
+    #[arg(long, global = true)]
+    media_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the bridge (the default).
+    Run,
+    /// Configuration helpers.
+    Config {
+        #[command(subcommand)]
+        what: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print every setting with its default and a comment.
+    Example,
+    /// Load and validate the configuration, then print it.
+    Check,
+}
+
+fn load(cli: &Cli) -> anyhow::Result<Config> {
+    let mut cfg = Config::load(cli.config.as_deref(), std::env::vars())?;
+    if let Some(listen) = cli.listen {
+        cfg.listen = listen;
+    }
+    if let Some(server) = cli.upstream {
+        cfg.upstream.server = server;
+    }
+    if let Some(fp) = &cli.fingerprint {
+        cfg.upstream.fingerprint = fp.clone();
+        cfg.upstream.ca_pem.clear();
+    }
+    if let Some(ca) = &cli.ca_pem {
+        cfg.upstream.ca_pem = ca.clone();
+        cfg.upstream.fingerprint.clear();
+    }
+    if !cli.cors_origins.is_empty() {
+        cfg.cors.origins = cli.cors_origins.clone();
+    }
+    if let Some(dir) = &cli.media_dir {
+        cfg.media.dir = dir.clone();
+    }
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+fn init_logs(cfg: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cfg.log.filter));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if cfg.log.format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    tracing::info!("signal received");
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match &cli.command {
+        Some(Command::Config { what: ConfigCommand::Example }) => {
+            print!("{}", config::EXAMPLE);
+            return Ok(());
+        }
+        Some(Command::Config { what: ConfigCommand::Check }) => {
+            let cfg = load(&cli)?;
+            print!("{}", toml::to_string_pretty(&cfg)?);
+            return Ok(());
+        }
+        Some(Command::Run) | None => {}
+    }
+    let cfg = load(&cli)?;
+    init_logs(&cfg);
+    let bridge = Bridge::new(cfg)?;
+    let listener = bridge.bind().await?;
+    println!("quip-bridge listening on http://{}", listener.local_addr()?);
+    bridge.run(listener, shutdown_signal()).await?;
+    Ok(())
 }

@@ -1,0 +1,380 @@
+//! quip-bridge configuration: defaults, then a TOML file, then `QUIP_BRIDGE_*` environment variables, then
+//! command line flags; validated once at start with a message that names the setting.
+//!
+//! Every setting has an environment variable made of `QUIP_BRIDGE_` and its path in upper case with `_`
+//! between the parts: `upstream.fingerprint` is `QUIP_BRIDGE_UPSTREAM_FINGERPRINT`. Lists (CORS origins,
+//! media types) are comma-separated there.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// The prefix of every environment variable the bridge reads.
+pub const ENV_PREFIX: &str = "QUIP_BRIDGE";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// TCP address of the one HTTP listener (REST, Socket.IO, health, web page).
+    pub listen: SocketAddr,
+    pub upstream: UpstreamConfig,
+    pub cors: CorsConfig,
+    pub media: MediaConfig,
+    pub log: LogConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            upstream: UpstreamConfig::default(),
+            cors: CorsConfig::default(),
+            media: MediaConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+/// `[upstream]`: the quipd the bridge talks to, and how it trusts it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UpstreamConfig {
+    /// quipd's QUIC address.
+    pub server: SocketAddr,
+    /// TLS server name (SNI; checked against the certificate with `ca_pem`).
+    pub server_name: String,
+    /// SHA-256 fingerprint of quipd's certificate, as quipd prints it. One of `fingerprint` and `ca_pem`.
+    pub fingerprint: String,
+    /// Path of a PEM file with the CA certificate(s) that quipd's certificate chains to.
+    pub ca_pem: String,
+    /// How long one request to quipd may take, in milliseconds.
+    pub request_timeout_ms: u64,
+    /// Events buffered per web socket between quipd and the browser.
+    pub event_buffer: usize,
+    /// Idle seconds after which a REST caller's upstream session is closed.
+    pub rest_idle_secs: u64,
+}
+
+impl Default for UpstreamConfig {
+    fn default() -> Self {
+        Self {
+            server: SocketAddr::from(([127, 0, 0, 1], 4433)),
+            server_name: "localhost".to_owned(),
+            fingerprint: String::new(),
+            ca_pem: String::new(),
+            request_timeout_ms: 10_000,
+            event_buffer: 256,
+            rest_idle_secs: 60,
+        }
+    }
+}
+
+impl UpstreamConfig {
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+}
+
+/// `[cors]`: which browser origins may call the REST API and open Socket.IO connections.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CorsConfig {
+    /// Allowed origins (`https://app.example.com`); `*` allows any; empty allows none (same-origin only).
+    pub origins: Vec<String>,
+}
+
+/// `[media]`: uploads kept on local disk and served back through signed, expiring URLs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaConfig {
+    /// Where uploaded files are stored.
+    pub dir: PathBuf,
+    /// Largest upload in bytes.
+    pub max_bytes: u64,
+    /// MIME types accepted (checked on the bytes, not on what the client claims).
+    pub allowed_types: Vec<String>,
+    /// Lifetime of a signed media URL, in seconds.
+    pub url_ttl_secs: u64,
+    /// Secret for signing media URLs (at least 32 bytes; every bridge instance needs the same). Empty: a
+    /// random secret per process (URLs then only work on the instance that signed them).
+    pub signing_secret: String,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        Self {
+            dir: PathBuf::from("data/media"),
+            max_bytes: 10 * 1024 * 1024,
+            allowed_types: ["image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf", "video/mp4"]
+                .map(String::from)
+                .to_vec(),
+            url_ttl_secs: 3600,
+            signing_secret: String::new(),
+        }
+    }
+}
+
+/// `[log]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `tracing` filter (RUST_LOG, when set, wins).
+    pub filter: String,
+    /// `human` or `json`.
+    pub format: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { filter: "info".to_owned(), format: "human".to_owned() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("config: cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config: {0}")]
+    Parse(String),
+    #[error("config: {setting} {reason}")]
+    Invalid { setting: &'static str, reason: String },
+}
+
+impl Config {
+    /// Defaults, overlaid by the TOML file (if any), then by `QUIP_BRIDGE_*` variables from `env`.
+    pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        let mut value = toml::Value::try_from(Config::default()).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        if let Some(path) = file {
+            let text =
+                std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+            let file_value: toml::Value = toml::from_str(&text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+            merge(&mut value, file_value);
+        }
+        let prefix = format!("{ENV_PREFIX}_");
+        let env: Vec<(String, String)> = env.into_iter().filter(|(k, _)| k.starts_with(&prefix)).collect();
+        apply_env(&mut value, ENV_PREFIX, &env)?;
+        value.try_into().map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))
+    }
+
+    /// Checks every setting; the first problem found is returned.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |setting, reason: &str| Err(ConfigError::Invalid { setting, reason: reason.to_owned() });
+        let up = &self.upstream;
+        if up.server.ip().is_unspecified() || up.server.port() == 0 {
+            return invalid("upstream.server", "must be a connectable address (not 0.0.0.0, not port 0)");
+        }
+        if up.server_name.is_empty() {
+            return invalid("upstream.server_name", "must not be empty");
+        }
+        match (up.fingerprint.is_empty(), up.ca_pem.is_empty()) {
+            (true, true) => return invalid("upstream.fingerprint", "or upstream.ca_pem must be set"),
+            (false, false) => return invalid("upstream.fingerprint", "and upstream.ca_pem are exclusive"),
+            _ => {}
+        }
+        if !up.fingerprint.is_empty() {
+            let hex: String = up.fingerprint.chars().filter(|c| *c != ':').collect();
+            if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                return invalid("upstream.fingerprint", "must be a SHA-256 fingerprint (64 hex digits)");
+            }
+        }
+        if up.request_timeout_ms == 0 {
+            return invalid("upstream.request_timeout_ms", "must be positive");
+        }
+        if up.event_buffer == 0 {
+            return invalid("upstream.event_buffer", "must be at least 1");
+        }
+        if up.rest_idle_secs == 0 {
+            return invalid("upstream.rest_idle_secs", "must be positive");
+        }
+        for origin in &self.cors.origins {
+            let ok = origin == "*"
+                || ((origin.starts_with("http://") || origin.starts_with("https://"))
+                    && !origin.ends_with('/')
+                    && axum::http::HeaderValue::from_str(origin).is_ok());
+            if !ok {
+                return invalid(
+                    "cors.origins",
+                    &format!("{origin:?} is not `*` or an origin like https://host[:port]"),
+                );
+            }
+        }
+        let media = &self.media;
+        if media.max_bytes == 0 {
+            return invalid("media.max_bytes", "must be positive");
+        }
+        if media.url_ttl_secs == 0 {
+            return invalid("media.url_ttl_secs", "must be positive");
+        }
+        if !media.signing_secret.is_empty() && media.signing_secret.len() < 32 {
+            return invalid("media.signing_secret", "must be at least 32 bytes");
+        }
+        if let Some(t) = media.allowed_types.iter().find(|t| !crate::media::KNOWN_TYPES.contains(&t.as_str())) {
+            let known = crate::media::KNOWN_TYPES.join(", ");
+            return invalid("media.allowed_types", &format!("{t:?} is not one the bridge can recognise ({known})"));
+        }
+        if !matches!(self.log.format.as_str(), "human" | "json") {
+            return invalid("log.format", "must be \"human\" or \"json\"");
+        }
+        Ok(())
+    }
+
+    /// How the SDK should trust quipd (reads the CA file when one is configured).
+    pub fn trust(&self) -> Result<quip_sdk::Trust, ConfigError> {
+        if !self.upstream.fingerprint.is_empty() {
+            return Ok(quip_sdk::Trust::Fingerprint(self.upstream.fingerprint.clone()));
+        }
+        let path = PathBuf::from(&self.upstream.ca_pem);
+        let pem = std::fs::read(&path).map_err(|source| ConfigError::Read { path, source })?;
+        Ok(quip_sdk::Trust::CaPem(pem))
+    }
+}
+
+fn merge(base: &mut toml::Value, over: toml::Value) {
+    match (base, over) {
+        (toml::Value::Table(b), toml::Value::Table(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(existing) => merge(existing, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
+fn apply_env(value: &mut toml::Value, prefix: &str, env: &[(String, String)]) -> Result<(), ConfigError> {
+    let toml::Value::Table(table) = value else { return Ok(()) };
+    for (key, slot) in table.iter_mut() {
+        let name = format!("{prefix}_{}", key.to_uppercase());
+        if slot.is_table() {
+            apply_env(slot, &name, env)?;
+            continue;
+        }
+        let Some((_, raw)) = env.iter().find(|(k, _)| *k == name) else { continue };
+        *slot = match slot {
+            toml::Value::Integer(_) => toml::Value::Integer(
+                raw.parse().map_err(|_| ConfigError::Parse(format!("{name}={raw:?} is not an integer")))?,
+            ),
+            toml::Value::Boolean(_) => toml::Value::Boolean(
+                raw.parse().map_err(|_| ConfigError::Parse(format!("{name}={raw:?} is not true or false")))?,
+            ),
+            toml::Value::Array(_) => toml::Value::Array(
+                raw.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| toml::Value::String(s.to_owned()))
+                    .collect(),
+            ),
+            _ => toml::Value::String(raw.clone()),
+        };
+    }
+    Ok(())
+}
+
+/// `quip-bridge config example`: every setting with its default and a comment.
+pub const EXAMPLE: &str = r#"# quip-bridge configuration. Every setting is optional; shown with its default.
+# Each can also be set from the environment: QUIP_BRIDGE_ + its path in upper case, e.g.
+# QUIP_BRIDGE_UPSTREAM_FINGERPRINT=aa:bb:...; lists are comma-separated there.
+
+# The one HTTP listener: REST (/api/v1), Socket.IO (/socket.io/), /healthz, /readyz and the web page (/).
+listen = "127.0.0.1:8080"
+
+[upstream]
+# quipd's QUIC address and TLS server name.
+server = "127.0.0.1:4433"
+server_name = "localhost"
+# Trust quipd by its certificate fingerprint (as quipd prints it) or by a CA file: exactly one of them.
+fingerprint = ""
+ca_pem = ""
+request_timeout_ms = 10000
+# Events buffered per web socket between quipd and the browser.
+event_buffer = 256
+# Idle seconds after which a REST caller's upstream session is closed.
+rest_idle_secs = 60
+
+[cors]
+# Browser origins allowed to call the API ("*" for any); empty: same-origin only.
+origins = []
+
+[media]
+dir = "data/media"
+max_bytes = 10485760
+allowed_types = ["image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf", "video/mp4"]
+url_ttl_secs = 3600
+# At least 32 bytes, the same on every instance; empty: random per process.
+signing_secret = ""
+
+[log]
+filter = "info"
+format = "human"
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FP: &str = "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff";
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn example_is_the_default() {
+        let parsed: Config = toml::from_str(EXAMPLE).unwrap();
+        assert_eq!(parsed, Config::default());
+    }
+
+    #[test]
+    fn file_then_env_override_defaults() {
+        let dir = std::env::temp_dir().join(format!("quip-bridge-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("bridge.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\n[upstream]\nevent_buffer = 7\n").unwrap();
+        let cfg = Config::load(
+            Some(&file),
+            env(&[
+                ("QUIP_BRIDGE_UPSTREAM_FINGERPRINT", FP),
+                ("QUIP_BRIDGE_UPSTREAM_EVENT_BUFFER", "9"),
+                ("QUIP_BRIDGE_CORS_ORIGINS", "https://a.example, http://localhost:3000"),
+                ("QUIP_OTHER", "ignored"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(cfg.listen, "127.0.0.1:9000".parse().unwrap());
+        assert_eq!(cfg.upstream.event_buffer, 9);
+        assert_eq!(cfg.cors.origins, vec!["https://a.example", "http://localhost:3000"]);
+        assert!(cfg.validate().is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let err = Config::load(None, env(&[("QUIP_BRIDGE_UPSTREAM_EVENT_BUFFER", "lots")])).unwrap_err();
+        assert!(err.to_string().contains("QUIP_BRIDGE_UPSTREAM_EVENT_BUFFER"), "{err}");
+        type Mutation = fn(&mut Config);
+        let cases: Vec<(&str, Mutation)> = vec![
+            ("upstream.fingerprint", |c| c.upstream.fingerprint.clear()),
+            ("upstream.fingerprint", |c| c.upstream.fingerprint = "zz".into()),
+            ("upstream.fingerprint", |c| c.upstream.ca_pem = "ca.pem".into()),
+            ("upstream.server", |c| c.upstream.server = "0.0.0.0:4433".parse().unwrap()),
+            ("cors.origins", |c| c.cors.origins = vec!["example.com".into()]),
+            ("media.signing_secret", |c| c.media.signing_secret = "short".into()),
+            ("media.allowed_types", |c| c.media.allowed_types = vec!["text/x-unknown".into()]),
+            ("log.format", |c| c.log.format = "xml".into()),
+        ];
+        for (setting, mutate) in cases {
+            let mut cfg = Config::default();
+            cfg.upstream.fingerprint = FP.into();
+            mutate(&mut cfg);
+            let err = cfg.validate().unwrap_err().to_string();
+            assert!(err.contains(setting), "{setting}: {err}");
+        }
+    }
+}

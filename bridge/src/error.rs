@@ -1,0 +1,162 @@
+//! The bridge's errors: one JSON shape for Socket.IO acks, the `error` event and REST, and the HTTP status
+//! each quip error code maps to.
+
+use std::time::Duration;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use quip_sdk::ErrorCode;
+use serde_json::{Value, json};
+
+/// An error as a web client sees it: a stable code name (quip's `ErrorCode` names, docs/PROTOCOL.md §7),
+/// a human-readable message and, for `RateLimited`/`Unavailable`, when to retry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub retry_after: Option<Duration>,
+    /// The offending field, when one is to blame.
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), retry_after: None, field: None }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidArgument, message)
+    }
+
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Unauthenticated, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::NotFound, message)
+    }
+
+    /// `Retry-After` in whole seconds, rounded up (at least 1).
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.retry_after.map(|d| d.as_millis().div_ceil(1000).max(1) as u64)
+    }
+
+    /// `{code, message, retryAfter?, field?}` — the `error` object of acks, `error` events and REST.
+    pub fn to_json(&self) -> Value {
+        let mut error = json!({ "code": self.code.name(), "message": self.message });
+        if let Some(secs) = self.retry_after_secs() {
+            error["retryAfter"] = json!(secs);
+        }
+        if let Some(field) = &self.field {
+            error["field"] = json!(field);
+        }
+        error
+    }
+
+    /// `{success: false, error: {...}}`.
+    pub fn envelope(&self) -> Value {
+        json!({ "success": false, "error": self.to_json() })
+    }
+
+    /// The HTTP status of this error's code.
+    pub fn status(&self) -> StatusCode {
+        status_of(self.code)
+    }
+}
+
+/// The HTTP status for a quip error code.
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    use ErrorCode as C;
+    match code {
+        C::BadFrame | C::UnsupportedVersion | C::UnexpectedFrame | C::InvalidArgument | C::TooManyAttachments => {
+            StatusCode::BAD_REQUEST
+        }
+        C::UnsupportedFrame => StatusCode::NOT_IMPLEMENTED,
+        C::Unauthenticated
+        | C::TokenInvalid
+        | C::TokenExpired
+        | C::TokenNotYetValid
+        | C::WrongAudience
+        | C::WrongIssuer
+        | C::AlgorithmNotAllowed
+        | C::TokenRevoked => StatusCode::UNAUTHORIZED,
+        C::Forbidden | C::Blocked => StatusCode::FORBIDDEN,
+        C::NotFound => StatusCode::NOT_FOUND,
+        C::Conflict | C::EditWindowClosed => StatusCode::CONFLICT,
+        C::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        C::PayloadTooLarge | C::FrameTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        C::AttachmentNotAllowed => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        C::Unavailable | C::SlowConsumer => StatusCode::SERVICE_UNAVAILABLE,
+        C::Timeout => StatusCode::GATEWAY_TIMEOUT,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl From<quip_sdk::Error> for ApiError {
+    fn from(e: quip_sdk::Error) -> Self {
+        let code = e.code();
+        let retry_after = e.retry_after();
+        let (message, field) = match e {
+            quip_sdk::Error::Server { message, field, .. } => (message, field),
+            quip_sdk::Error::Disconnected | quip_sdk::Error::Closed | quip_sdk::Error::Transport(_) => {
+                ("the broker is unreachable; retry".to_owned(), None)
+            }
+            other => (other.to_string(), None),
+        };
+        Self { code, message, retry_after, field }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status(), axum::Json(self.envelope())).into_response();
+        if let Some(secs) = self.retry_after_secs() {
+            if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+        }
+        if self.status() == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_map_to_the_documented_statuses() {
+        let cases = [
+            (ErrorCode::InvalidArgument, 400),
+            (ErrorCode::TokenExpired, 401),
+            (ErrorCode::Unauthenticated, 401),
+            (ErrorCode::Forbidden, 403),
+            (ErrorCode::Blocked, 403),
+            (ErrorCode::NotFound, 404),
+            (ErrorCode::Conflict, 409),
+            (ErrorCode::PayloadTooLarge, 413),
+            (ErrorCode::RateLimited, 429),
+            (ErrorCode::UnsupportedFrame, 501),
+            (ErrorCode::Unavailable, 503),
+            (ErrorCode::Internal, 500),
+        ];
+        for (code, status) in cases {
+            assert_eq!(status_of(code).as_u16(), status, "{code}");
+        }
+    }
+
+    #[test]
+    fn rate_limits_carry_retry_after_in_seconds() {
+        let mut e = ApiError::new(ErrorCode::RateLimited, "slow down");
+        e.retry_after = Some(Duration::from_millis(1200));
+        assert_eq!(e.retry_after_secs(), Some(2));
+        assert_eq!(e.envelope()["error"]["retryAfter"], 2);
+        assert_eq!(e.envelope()["error"]["code"], "RateLimited");
+        let response = e.into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "2");
+    }
+}

@@ -1,0 +1,109 @@
+//! The canonical Socket.IO namespace `/`.
+//!
+//! A connecting socket is authenticated by opening its upstream session (the connect middleware): the
+//! token goes to quipd in the session's Hello, and a refusal fails the connection with a `connect_error`
+//! whose message is `<Code>: <why>`. Once connected, every event goes through [`dispatch`] (one handler for
+//! every name, through the translation seam), and one task per socket ([`outbound::pump`]) reads the
+//! session's event stream and emits. When the socket disconnects, its upstream session is closed.
+
+mod dispatch;
+pub mod outbound;
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use quip_sdk::{Client, EventStream};
+use serde_json::Value;
+use socketioxide::SocketIo;
+use socketioxide::extract::{SocketRef, State, TryData};
+use socketioxide::handler::ConnectHandler;
+
+use crate::app::App;
+use crate::upstream::{SessionParams, device_id};
+use crate::{auth, error::ApiError};
+
+/// One socket's upstream session, kept in the socket's extensions.
+#[derive(Clone)]
+pub(crate) struct SocketSession {
+    pub(crate) client: Client,
+    /// Taken by the pump task once the socket is connected.
+    events: Arc<Mutex<Option<EventStream>>>,
+    pub(crate) device_id: String,
+}
+
+impl fmt::Debug for SocketSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SocketSession").field("device_id", &self.device_id).finish_non_exhaustive()
+    }
+}
+
+/// Why a connection was refused; its text is the `connect_error` message.
+#[derive(Debug)]
+pub struct ConnectRefused(ApiError);
+
+impl fmt::Display for ConnectRefused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.0.code.name(), self.0.message)
+    }
+}
+
+/// Registers the canonical namespace on `io`.
+pub fn install(io: &SocketIo) {
+    io.ns("/", on_connect.with(authenticate));
+}
+
+/// Connect middleware: finds the token, opens the upstream session (quipd verifies the token).
+async fn authenticate(
+    s: SocketRef,
+    TryData(auth): TryData<Value>,
+    State(app): State<App>,
+) -> Result<(), ConnectRefused> {
+    let auth = auth.unwrap_or(Value::Null);
+    let parts = s.req_parts();
+    let query = parts.uri.query();
+    let token = auth::token_from_handshake(&auth, &parts.headers, query)
+        .ok_or_else(|| ConnectRefused(auth::missing_token()))?;
+    let given_device = auth
+        .get("deviceId")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or_else(|| auth::query_param(query, "deviceId"));
+    let device_id = device_id(given_device.as_deref(), &s.id.to_string());
+    let resume = auth::resume_point(&auth).map_err(ConnectRefused)?;
+    let params = SessionParams { token, device_id: device_id.clone(), resume, report_delivered: true, reconnect: true };
+    match app.upstream().connect(params).await {
+        Ok((client, events)) => {
+            let session = SocketSession { client, events: Arc::new(Mutex::new(Some(events))), device_id };
+            s.extensions.insert(session);
+            Ok(())
+        }
+        Err(e) => {
+            tracing::debug!(socket = %s.id, error = %e, "upstream session refused");
+            Err(ConnectRefused(ApiError::from(e)))
+        }
+    }
+}
+
+async fn on_connect(s: SocketRef, State(app): State<App>) {
+    let Some(session) = s.extensions.get::<SocketSession>() else {
+        tracing::warn!(socket = %s.id, "connected without an upstream session");
+        let _ = s.disconnect();
+        return;
+    };
+    let events = session.events.lock().ok().and_then(|mut slot| slot.take());
+    let Some(events) = events else {
+        let _ = s.disconnect();
+        return;
+    };
+    tracing::debug!(socket = %s.id, device = %session.device_id, "socket connected");
+    s.on_fallback(dispatch::on_event);
+    s.on_disconnect(on_disconnect);
+    tokio::spawn(outbound::pump(s.clone(), session.client.clone(), events, app.translator()));
+}
+
+async fn on_disconnect(s: SocketRef) {
+    if let Some(session) = s.extensions.remove::<SocketSession>() {
+        tracing::debug!(socket = %s.id, device = %session.device_id, "socket disconnected; closing its upstream session");
+        session.client.close().await;
+    }
+}

@@ -1,0 +1,251 @@
+//! Test harness: a real quipd (RocksDB in a temp dir) and a real bridge, both on 127.0.0.1:0 in this
+//! process; an HTTP/1.1 client for REST; the Node and Python end-to-end scripts as child processes.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use quip_bridge::{Bridge, Config};
+use quip_broker::Server;
+use quip_broker::auth::{Authenticator, Claims, dev_claims};
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Longest a child script may run.
+pub const SCRIPT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// quipd and a bridge in front of it.
+pub struct Env {
+    pub quipd_addr: SocketAddr,
+    pub bridge_addr: SocketAddr,
+    quipd_config: quip_broker::config::Config,
+    quipd_stop: Option<oneshot::Sender<()>>,
+    bridge_stop: Option<oneshot::Sender<()>>,
+    pub bridge_task: Option<JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+pub fn quipd_config(dir: &Path) -> quip_broker::config::Config {
+    let mut cfg = quip_broker::config::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.to_owned(),
+        ..Default::default()
+    };
+    cfg.admin.listen = "127.0.0.1:0".parse().unwrap();
+    cfg.rate_limits.native.messages_per_minute = 1_000_000;
+    cfg.rate_limits.native.conversations_per_hour = 1_000_000;
+    // The bridge's sessions are gateway sessions: quipd applies the bridge profile to them.
+    cfg.rate_limits.bridge.messages_per_minute = 1_000_000;
+    cfg.rate_limits.bridge.conversations_per_hour = 1_000_000;
+    cfg.rate_limits.bridge.typing_per_minute = 1_000_000;
+    cfg.rate_limits.bridge.presence_per_minute = 1_000_000;
+    cfg.shutdown.drain_timeout_ms = 2_000;
+    cfg
+}
+
+impl Env {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts quipd (its configuration changed by `tweak`) and a bridge in front of it.
+    pub async fn start_with(tweak: impl FnOnce(&mut quip_broker::config::Config)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = quipd_config(&dir.path().join("quipd"));
+        tweak(&mut cfg);
+        let server = Server::bind(cfg.clone()).unwrap();
+        let quipd_addr = server.local_addr().unwrap();
+        let fingerprint = server.fingerprint().to_owned();
+        let (quipd_stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            server
+                .run(async move {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+
+        let mut bridge_cfg = Config { listen: "127.0.0.1:0".parse().unwrap(), ..Config::default() };
+        bridge_cfg.upstream.server = quipd_addr;
+        bridge_cfg.upstream.fingerprint = fingerprint;
+        bridge_cfg.media.dir = dir.path().join("media");
+        bridge_cfg.cors.origins = vec!["*".into()];
+        let bridge = Bridge::new(bridge_cfg).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let bridge_addr = listener.local_addr().unwrap();
+        let (bridge_stop, bridge_stopped) = oneshot::channel::<()>();
+        let bridge_task = tokio::spawn(async move {
+            bridge
+                .run(listener, async move {
+                    let _ = bridge_stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+        Self {
+            quipd_addr,
+            bridge_addr,
+            quipd_config: cfg,
+            quipd_stop: Some(quipd_stop),
+            bridge_stop: Some(bridge_stop),
+            bridge_task: Some(bridge_task),
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.bridge_addr)
+    }
+
+    fn authenticator(&self) -> Authenticator {
+        let secret = quip_broker::tls::dev_secret(&self.quipd_config.data_dir).unwrap();
+        Authenticator::new(&self.quipd_config.auth, Some(&secret)).unwrap()
+    }
+
+    /// A valid token for `user` (an hour).
+    pub fn token(&self, user: &str) -> String {
+        let now = quip_broker::now_ms() / 1000;
+        let claims = dev_claims(user, Some(&user.to_uppercase()), now, 3600, &self.quipd_config.auth);
+        self.authenticator().mint(&claims).unwrap()
+    }
+
+    /// A token for `user` that expired an hour ago.
+    pub fn expired_token(&self, user: &str) -> String {
+        let now = quip_broker::now_ms() / 1000;
+        let claims: Claims = dev_claims(user, None, now - 7200, 3600, &self.quipd_config.auth);
+        self.authenticator().mint(&claims).unwrap()
+    }
+
+    /// Stops the bridge gracefully (as on SIGTERM) and waits until it returned.
+    pub async fn stop_bridge(&mut self) {
+        if let Some(stop) = self.bridge_stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.bridge_task.take() {
+            tokio::time::timeout(Duration::from_secs(20), task).await.expect("the bridge did not stop").unwrap();
+        }
+    }
+
+    /// An HTTP/1.1 request to the bridge: status, headers and the body as JSON (Null when not JSON).
+    pub async fn http(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> Response {
+        http(self.bridge_addr, method, path, token, body).await
+    }
+
+    /// Runs `node bridge/tests/js/<script>` with the bridge URL and `env`; returns its last stdout line as
+    /// JSON (the script exits non-zero on failure, which fails the test with its output).
+    pub async fn node(&self, script: &str, env: &[(&str, String)]) -> Value {
+        setup_tools();
+        let path = tests_dir().join("js").join(script);
+        self.script("node", &[path.to_str().unwrap()], env).await
+    }
+
+    /// Runs `bridge/tests/py/<script>` with the venv's Python.
+    pub async fn python(&self, script: &str, env: &[(&str, String)]) -> Value {
+        setup_tools();
+        let python = tools_dir().join("bridge-venv").join("bin").join("python");
+        let path = tests_dir().join("py").join(script);
+        self.script(python.to_str().unwrap(), &[path.to_str().unwrap()], env).await
+    }
+
+    async fn script(&self, program: &str, args: &[&str], env: &[(&str, String)]) -> Value {
+        let mut cmd = tokio::process::Command::new(program);
+        cmd.args(args)
+            .env("BRIDGE_URL", self.url())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+        let out = tokio::time::timeout(SCRIPT_TIMEOUT, child.wait_with_output())
+            .await
+            .unwrap_or_else(|_| panic!("{args:?} did not finish in time"))
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?} failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}", out.status);
+        let last = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+        serde_json::from_str(last)
+            .unwrap_or_else(|e| panic!("{args:?} printed no JSON result ({e}):\n{stdout}\n{stderr}"))
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if let Some(stop) = self.bridge_stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(stop) = self.quipd_stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: hyper::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+pub async fn http(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> Response {
+    use http_body_util::{BodyExt, Full};
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+
+    let client: Client<_, Full<hyper::body::Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let mut req = hyper::Request::builder().method(method).uri(format!("http://{addr}{path}"));
+    if let Some(token) = token {
+        req = req.header("authorization", format!("Bearer {token}"));
+    }
+    let payload = body.map(|b| b.to_string()).unwrap_or_default();
+    if body.is_some() {
+        req = req.header("content-type", "application/json");
+    }
+    let req = req.body(Full::new(hyper::body::Bytes::from(payload))).unwrap();
+    let res = tokio::time::timeout(Duration::from_secs(20), client.request(req)).await.expect("HTTP timeout").unwrap();
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Response { status, headers, body, text }
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+}
+
+fn tests_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")
+}
+
+fn tools_dir() -> PathBuf {
+    match std::env::var_os("QUIP_TOOLS_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache").join("quip-tools"),
+    }
+}
+
+/// Installs the Node and Python clients once per test binary (scripts/setup-bridge-tests; quiet and fast
+/// when they are there).
+pub fn setup_tools() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let status = std::process::Command::new(repo_root().join("scripts").join("setup-bridge-tests"))
+            .env("QUIP_TOOLS_DIR", tools_dir())
+            .status()
+            .expect("cannot run scripts/setup-bridge-tests");
+        assert!(status.success(), "scripts/setup-bridge-tests failed");
+    });
+}
