@@ -1,0 +1,111 @@
+// Seed 000 (KAAJ KAAM): the documented client flow against a bridge listener with the `kaajkaam` dialect.
+// REST under /api/chat with `x-auth-token`; sockets with `query: {userId}`, snake_case events, bare ids.
+import { env, step, connect, waitFor, expectHttp, check, sameId, done } from './lib.mjs';
+
+const { a, b } = env;
+const auth = (who) => ({ 'x-auth-token': who.token });
+const open = (who) =>
+  connect({
+    autoConnect: false,
+    withCredentials: true,
+    query: { userId: who.user },
+    extraHeaders: { 'x-auth-token': who.token },
+  });
+
+// §API Endpoints: POST /conversations {participantId} — create or get
+const conversation = await step('create or get conversation (REST)', async () => {
+  const res = await expectHttp([200, 201], 'POST', '/api/chat/conversations', {
+    auth: auth(a),
+    body: { participantId: b.user },
+  });
+  check(res.json?._id, 'no _id', res.json);
+  check(res.json.participants?.map(String).includes(b.user), 'B is not a participant', res.json);
+  return res.json;
+});
+const convId = conversation._id;
+
+// §Socket.IO Setup: connect, then emit('user_online', userId); the other side hears user_online.
+const sa = await step('A connects and announces itself', async () => {
+  const s = await open(a);
+  s.emit('user_online', a.user);
+  return s;
+});
+const sawBOnline = waitFor(sa, 'user_online', (p) => sameId(p?.userId, b.user));
+const sb = await step('B connects and announces itself', async () => {
+  const s = await open(b);
+  s.emit('user_online', b.user);
+  return s;
+});
+await step('A sees user_online for B', () => sawBOnline.then((p) => ({ userId: p.userId })));
+
+// §Real-time Features 1: join_conversation with the bare id
+await step('both join the conversation room', async () => {
+  sa.emit('join_conversation', convId);
+  sb.emit('join_conversation', convId);
+  await new Promise((r) => setTimeout(r, 300));
+});
+
+// §Real-time Features 2: typing / stop_typing → user_typing / user_stop_typing
+await step('typing reaches the other side', async () => {
+  const seen = waitFor(sb, 'user_typing', (p) => sameId(p?.userId, a.user));
+  sa.emit('typing', convId);
+  const p = await seen;
+  check(p.timestamp, 'user_typing has no timestamp', p);
+  const stopped = waitFor(sb, 'user_stop_typing', (p) => sameId(p?.userId, a.user));
+  sa.emit('stop_typing', convId);
+  await stopped;
+});
+
+// §Message Flow: POST /conversations/:id/messages → 201 + message; B gets receive_message (and new_notification)
+const sent = await step('send a message (REST) and B receives it', async () => {
+  const received = waitFor(sb, 'receive_message', (m) => m?.text === 'Hello!');
+  const notified = waitFor(sb, 'new_notification', () => true);
+  const res = await expectHttp(201, 'POST', `/api/chat/conversations/${convId}/messages`, {
+    auth: auth(a),
+    body: { text: 'Hello!' },
+  });
+  check(res.json?._id && res.json.text === 'Hello!', 'the 201 body is not the message', res.json);
+  const m = await received;
+  check(sameId(m._id, res.json._id) && sameId(m.conversationId, convId), 'receive_message differs', m);
+  check(sameId(m.sender, a.user), 'sender is not A', m);
+  await notified;
+  return m;
+});
+
+// §API Endpoints: GET /conversations/:id/messages?limit=50&skip=0
+await step('history (REST, skip/limit)', async () => {
+  const res = await expectHttp(200, 'GET', `/api/chat/conversations/${convId}/messages`, {
+    auth: auth(b),
+    query: { limit: 50, skip: 0 },
+  });
+  check(Array.isArray(res.json) && res.json.some((m) => sameId(m._id, sent._id)), 'message not in history', res.json);
+});
+
+// §Real-time Features 4: mark_read → messages_read {userId, conversationId}
+await step('read receipt', async () => {
+  const seen = waitFor(sa, 'messages_read', (p) => sameId(p?.userId, b.user));
+  sb.emit('mark_read', convId);
+  const p = await seen;
+  check(sameId(p.conversationId, convId), 'wrong conversation', p);
+});
+
+await step('mark read and unread count (REST)', async () => {
+  await expectHttp(200, 'PUT', `/api/chat/conversations/${convId}/read`, { auth: auth(b) });
+  const res = await expectHttp(200, 'GET', '/api/chat/unread-count', { auth: auth(b) });
+  check(typeof res.json?.unreadCount === 'number', 'no unreadCount', res.json);
+});
+
+// §API Endpoints: DELETE /conversations/:id (soft delete; the seed has no message deletion)
+await step('delete the conversation (REST, soft)', async () => {
+  const res = await expectHttp(200, 'DELETE', `/api/chat/conversations/${convId}`, { auth: auth(b) });
+  return res.unimplemented ? 'unimplemented upstream' : res.json;
+});
+
+// §Real-time Features 3: disconnect → user_offline {userId}
+await step('A sees user_offline for B', async () => {
+  const seen = waitFor(sa, 'user_offline', (p) => sameId(p?.userId, b.user), env.timeout + 10000);
+  sb.close();
+  await seen;
+});
+
+done();
