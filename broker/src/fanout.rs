@@ -24,6 +24,8 @@ pub struct HubPublisher {
     pub store: Store,
     /// Told about members who had no device online for a message.
     pub webhook: crate::webhook::Webhook,
+    /// Live counters for the admin API.
+    pub stats: Arc<crate::stats::Stats>,
 }
 
 impl HubPublisher {
@@ -57,6 +59,7 @@ impl Publish for HubPublisher {
         for event in events {
             match event {
                 Committed::Message { msg, members } => {
+                    self.stats.note_message(msg.conv);
                     let out = Outbound::Message { conv: msg.conv, seq: msg.seq, frame: delivery_frame(&msg) };
                     let n = self.hub.deliver(&members, &out);
                     metrics::histogram!("quip_fanout_sessions").record(n as f64);

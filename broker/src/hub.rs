@@ -45,6 +45,9 @@ pub struct SessionHandle {
     pub device_id: Arc<str>,
     pub tx: mpsc::Sender<Outbound>,
     pub lagging: Arc<AtomicBool>,
+    /// The session came through a gateway (a multiplexed connection).
+    pub gateway: bool,
+    pub connected_at_ms: u64,
 }
 
 impl SessionHandle {
@@ -148,6 +151,22 @@ impl Hub {
         delivered
     }
 
+    /// Pushes `frame` to every session online; returns how many got it. Each shard is read-locked only to
+    /// clone its lists.
+    pub fn deliver_all(&self, frame: &Outbound) -> usize {
+        let mut delivered = 0;
+        for shard in self.shards.iter() {
+            let lists: Vec<Arc<[SessionHandle]>> =
+                shard.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
+            for s in lists.iter().flat_map(|l| l.iter()) {
+                if s.push(frame.clone()) {
+                    delivered += 1;
+                }
+            }
+        }
+        delivered
+    }
+
     pub fn online_sessions(&self) -> usize {
         self.sessions.load(Ordering::Relaxed)
     }
@@ -163,7 +182,17 @@ mod tests {
 
     fn handle(id: u64, cap: usize) -> (SessionHandle, mpsc::Receiver<Outbound>) {
         let (tx, rx) = mpsc::channel(cap);
-        (SessionHandle { session_id: id, device_id: "d".into(), tx, lagging: Arc::default() }, rx)
+        (
+            SessionHandle {
+                session_id: id,
+                device_id: "d".into(),
+                tx,
+                lagging: Arc::default(),
+                gateway: false,
+                connected_at_ms: 0,
+            },
+            rx,
+        )
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod presence;
 pub mod ratelimit;
 mod server;
 mod session;
+pub mod stats;
 pub mod store;
 pub mod telemetry;
 pub mod tls;
@@ -31,7 +32,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub use presence::PresenceConfig;
-pub use server::{Server, ServerError};
+pub use server::{Server, ServerError, TlsReloader};
 
 /// What every session shares.
 pub struct Broker {
@@ -53,6 +54,8 @@ pub struct Broker {
     pub presence: presence::Presence,
     /// Calls in progress (`calls.rs`).
     pub calls: calls::Calls,
+    /// Live counters for the admin API (`stats.rs`).
+    pub stats: Arc<stats::Stats>,
     next_session: AtomicU64,
 }
 
@@ -69,6 +72,24 @@ impl Broker {
 
     fn drain_timeout(&self) -> Duration {
         Duration::from_millis(self.cfg.shutdown.drain_timeout_ms)
+    }
+
+    /// Refuses (TokenRevoked) a token issued before an administrator revoked its user's tokens. A token
+    /// without `iat` cannot show it is newer, so it is refused too once its user has a revocation.
+    async fn check_revoked(&self, id: &auth::Identity) -> Result<(), quip_protocol::ErrorReply> {
+        use quip_protocol::{ErrorCode, ErrorReply};
+        let store = self.store.clone();
+        let user = id.user_id.clone();
+        let revoked = tokio::task::spawn_blocking(move || store.revoked_before(&user))
+            .await
+            .map_err(|e| ErrorReply::new(ErrorCode::Internal, e.to_string()))?
+            .map_err(|e| ErrorReply::new(e.code(), e.to_string()))?;
+        match revoked {
+            Some(before_ms) if id.issued_at.is_none_or(|iat| iat.saturating_mul(1000) < before_ms) => {
+                Err(ErrorReply::new(ErrorCode::TokenRevoked, "this token was revoked; sign in again"))
+            }
+            _ => Ok(()),
+        }
     }
 }
 

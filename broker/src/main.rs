@@ -113,6 +113,23 @@ async fn shutdown_signal() {
     tracing::info!("signal received");
 }
 
+/// SIGHUP reloads the TLS certificate and key from disk (new connections get them; none is dropped).
+fn reload_tls_on_sighup(reloader: quip_broker::TlsReloader) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else { return };
+        while hup.recv().await.is_some() {
+            match reloader.reload() {
+                Ok(fingerprint) => println!("certificate reloaded; SHA-256 fingerprint: {fingerprint}"),
+                Err(e) => tracing::error!(error = %e, "TLS reload failed; the current certificate stays"),
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    drop(reloader);
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -142,7 +159,7 @@ async fn main() -> anyhow::Result<()> {
     let addr = server.local_addr()?;
     println!("quipd listening on {addr} (QUIC, ALPN quip/1), data in {}", cfg.data_dir.display());
     println!("certificate SHA-256 fingerprint: {}", server.fingerprint());
-    println!("admin API on http://{} (/healthz, /readyz, /metrics, POST /v1/notifications)", server.admin_addr()?);
+    println!("admin API on http://{} (/healthz, /readyz, /metrics; /v1/stats, /v1/users/..., /v1/broadcast, /v1/notifications with the admin token)", server.admin_addr()?);
     if cfg.admin.token.is_empty() {
         println!("dev admin token: {}", server.admin_token());
     }
@@ -155,6 +172,7 @@ async fn main() -> anyhow::Result<()> {
             server.fingerprint()
         );
     }
+    reload_tls_on_sighup(server.tls_reloader());
     server.run(shutdown_signal()).await?;
     Ok(())
 }

@@ -1,10 +1,11 @@
 //! The QUIC listener: `Server::bind` opens the store, starts the writer and binds the endpoint;
 //! `Server::run(shutdown)` accepts connections until `shutdown` resolves, then drains.
 //!
-//! Shutdown, in order: stop accepting; tell every session (they finish in-flight sends, send
-//! Goodbye(ServerShutdown) and close); wait for them up to the drain deadline; stop the presence timers
-//! and wait for presence jobs; stop the writer after the commands already queued; flush RocksDB; wait
-//! for the connections to close.
+//! Shutdown, in order: readiness goes false (the admin listener keeps answering `/readyz` with 503);
+//! stop accepting; tell every session (they finish in-flight sends, send Goodbye(ServerShutdown) and
+//! close); wait for them up to the drain deadline; stop the presence timers and wait for presence jobs;
+//! stop the admin listener; stop the writer after the commands already queued; flush RocksDB; wait for
+//! the connections to close.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -45,6 +46,47 @@ pub enum ServerError {
 }
 
 /// A bound, not yet running, quipd.
+/// The QUIC server configuration for a certificate and key.
+fn quic_config(tls: &TlsMaterial, transport: Arc<quinn::TransportConfig>) -> Result<quinn::ServerConfig, ServerError> {
+    let quic = QuicServerConfig::try_from(tls.server_config()?).map_err(|e| ServerError::Quic(e.to_string()))?;
+    let mut server_config = quinn::ServerConfig::with_crypto(Arc::new(quic));
+    server_config.transport_config(transport);
+    Ok(server_config)
+}
+
+/// Reloads the certificate and key from disk. New connections get the new ones; connections already
+/// open keep theirs (QUIC does not renegotiate), so nobody is dropped.
+#[derive(Clone)]
+pub struct TlsReloader {
+    endpoint: quinn::Endpoint,
+    tls: crate::config::TlsConfig,
+    data_dir: std::path::PathBuf,
+    transport: Arc<quinn::TransportConfig>,
+    broker: std::sync::Weak<Broker>,
+}
+
+impl std::fmt::Debug for TlsReloader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsReloader").field("cert", &self.tls.cert).finish_non_exhaustive()
+    }
+}
+
+impl TlsReloader {
+    /// Loads the files again and serves them to new connections; returns the new fingerprint. A bad file
+    /// leaves the current certificate in place. Does nothing once the server is shutting down.
+    pub fn reload(&self) -> Result<String, ServerError> {
+        let draining = self.broker.upgrade().is_none_or(|b| b.draining.load(std::sync::atomic::Ordering::Acquire));
+        if draining {
+            return Err(ServerError::Quic("shutting down: the certificate is not reloaded".into()));
+        }
+        let tls = TlsMaterial::load(&self.tls, &self.data_dir)?;
+        self.endpoint.set_server_config(Some(quic_config(&tls, self.transport.clone())?));
+        let fingerprint = tls.fingerprint();
+        tracing::info!(%fingerprint, "TLS certificate reloaded");
+        Ok(fingerprint)
+    }
+}
+
 /// Most sessions one connection (a gateway's) may carry at once.
 const MAX_SESSIONS_PER_CONNECTION: u32 = 4096;
 
@@ -55,6 +97,7 @@ pub struct Server {
     admin_token: String,
     writer_thread: std::thread::JoinHandle<()>,
     fingerprint: String,
+    transport: Arc<quinn::TransportConfig>,
 }
 
 impl std::fmt::Debug for Server {
@@ -86,7 +129,8 @@ impl Server {
         let store = Store::open(&cfg.data_dir.join("store"), &cfg.store)?;
         let hub = Arc::new(Hub::default());
         let webhook = crate::webhook::Webhook::start(&cfg.webhook);
-        let publisher = HubPublisher { hub: hub.clone(), store: store.clone(), webhook };
+        let stats = Arc::new(crate::stats::Stats::default());
+        let publisher = HubPublisher { hub: hub.clone(), store: store.clone(), webhook, stats: stats.clone() };
         let (writer, writer_thread) = Writer::start(store.clone(), &cfg.store, publisher)?;
 
         let mut transport = quinn::TransportConfig::default();
@@ -98,9 +142,8 @@ impl Server {
         transport.max_concurrent_uni_streams(4u32.into());
         transport.receive_window((16u32 * 1024 * 1024).into());
         transport.stream_receive_window((cfg.limits.max_frame_size * 2).into());
-        let quic = QuicServerConfig::try_from(tls.server_config()?).map_err(|e| ServerError::Quic(e.to_string()))?;
-        let mut server_config = quinn::ServerConfig::with_crypto(Arc::new(quic));
-        server_config.transport_config(Arc::new(transport));
+        let transport = Arc::new(transport);
+        let server_config = quic_config(&tls, transport.clone())?;
         let endpoint =
             quinn::Endpoint::server(server_config, cfg.listen).map_err(|e| ServerError::Bind(cfg.listen, e))?;
 
@@ -128,13 +171,14 @@ impl Server {
             auth,
             rate,
             rate_bridge,
+            stats,
             presence,
             calls: crate::calls::Calls::new(Duration::from_millis(cfg_calls_ring)),
             notifier,
             draining: std::sync::atomic::AtomicBool::new(false),
             next_session: AtomicU64::new(1),
         });
-        Ok(Self { broker, endpoint, admin, admin_token, writer_thread, fingerprint: tls.fingerprint() })
+        Ok(Self { broker, endpoint, admin, admin_token, writer_thread, fingerprint: tls.fingerprint(), transport })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -156,6 +200,17 @@ impl Server {
         &self.fingerprint
     }
 
+    /// What reloads the TLS certificate and key from disk (on SIGHUP) without dropping connections.
+    pub fn tls_reloader(&self) -> TlsReloader {
+        TlsReloader {
+            endpoint: self.endpoint.clone(),
+            tls: self.broker.cfg.tls.clone(),
+            data_dir: self.broker.cfg.data_dir.clone(),
+            transport: self.transport.clone(),
+            broker: Arc::downgrade(&self.broker),
+        }
+    }
+
     /// The shared state (for tests and the admin API).
     pub fn broker(&self) -> Arc<Broker> {
         self.broker.clone()
@@ -166,14 +221,17 @@ impl Server {
         let Server { broker, endpoint, writer_thread, admin, admin_token, .. } = self;
         let broker_for_admin = broker.clone();
         let (stop_tx, stop_rx) = watch::channel(false);
-        let upkeep = tokio::spawn(async {
+        let stats = broker.stats.clone();
+        let upkeep = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(5));
             loop {
                 tick.tick().await;
                 crate::telemetry::upkeep();
+                stats.upkeep();
             }
         });
-        let mut admin_stop = stop_rx.clone();
+        // The admin listener outlives the drain, so probes see /readyz answer "draining" (503) meanwhile.
+        let (admin_stop_tx, mut admin_stop) = watch::channel(false);
         let admin_server = tokio::spawn(async move {
             let app = crate::admin::router(broker_for_admin, &admin_token);
             let stopped = async move {
@@ -211,6 +269,7 @@ impl Server {
 
         // Last-seen times of the sessions that just ended are written before the store closes.
         broker.presence.shutdown().await;
+        let _ = admin_stop_tx.send(true);
         let _ = tokio::time::timeout(Duration::from_secs(2), admin_server).await;
         let store = broker.store.clone();
         let writer = broker.writer.clone();

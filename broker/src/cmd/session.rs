@@ -16,6 +16,7 @@ pub async fn refresh_token(ctx: &Ctx, r: RefreshToken) -> Reply {
     if identity.user_id != ctx.who.user {
         return Err(ErrorReply::new(ErrorCode::Forbidden, "the new token names another user"));
     }
+    ctx.broker.check_revoked(&identity).await?;
     let _ = ctx.to_writer.send(ToWriter::TokenExpiry(identity.expires_at)).await;
     Ok(TokenRefreshed { expires_at_ms: identity.expires_at.saturating_mul(1000) }.into())
 }

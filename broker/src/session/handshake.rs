@@ -99,6 +99,10 @@ pub async fn accept(
             return Err(refuse(conn, &mut send, request_id, e.code(), e.to_string()).await);
         }
     };
+    if let Err(e) = broker.check_revoked(&identity).await {
+        metrics::counter!("quip_authentications_total", "result" => "refused").increment(1);
+        return Err(refuse(conn, &mut send, request_id, e.code, e.message).await);
+    }
     metrics::counter!("quip_authentications_total", "result" => "ok").increment(1);
 
     let profile = match upsert_profile(broker, &identity).await {

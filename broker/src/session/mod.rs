@@ -78,6 +78,8 @@ pub async fn serve(broker: Arc<Broker>, incoming: quinn::Incoming, shutdown: wat
             return;
         }
     };
+    let stats = broker.stats.clone();
+    let _counted = stats.connection();
     let session_id = broker.next_session_id();
     let span = tracing::info_span!("session", id = session_id, %remote);
     let first = match handshake::accept_first(&broker, &conn, session_id).instrument(span.clone()).await {
@@ -155,7 +157,14 @@ async fn run(
     } = s;
     let (out_tx, mut out_rx) = mpsc::channel::<Outbound>(broker.cfg.limits.outbound_queue);
     let lagging = Arc::new(AtomicBool::new(false));
-    let handle = SessionHandle { session_id, device_id: device_id.clone(), tx: out_tx, lagging: lagging.clone() };
+    let handle = SessionHandle {
+        session_id,
+        device_id: device_id.clone(),
+        tx: out_tx,
+        lagging: lagging.clone(),
+        gateway: multiplexed,
+        connected_at_ms: crate::now_ms(),
+    };
     // The same device connecting again replaces its older session.
     if let Some(existing) = broker.hub.sessions_of(&user) {
         let replaced = Goodbye {

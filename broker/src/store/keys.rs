@@ -33,6 +33,8 @@ pub const NOTIF_UNREAD: &str = "notif_unread";
 pub const SETTINGS: &str = "settings";
 /// Blocks: blocker, blocked → when (ms, big-endian).
 pub const BLOCKS: &str = "blocks";
+/// Token revocations: user → tokens issued before this time (ms, big-endian) are refused.
+pub const REVOKED: &str = "revoked";
 
 pub const ALL: &[&str] = &[
     META,
@@ -55,6 +57,7 @@ pub const ALL: &[&str] = &[
     REACTIONS,
     SETTINGS,
     BLOCKS,
+    REVOKED,
 ];
 
 /// `meta` keys.

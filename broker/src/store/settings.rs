@@ -46,6 +46,20 @@ impl Store {
         Ok(out)
     }
 
+    /// Refuses `user`'s tokens issued before `before_ms` from now on. A single key written directly: it
+    /// orders against nothing the writer does (sessions check it at their handshake and refresh).
+    pub fn revoke(&self, user: &str, before_ms: u64) -> Result<(), StoreError> {
+        let cf = self.cf(keys::REVOKED)?;
+        self.db.put_cf(&cf, user.as_bytes(), keys::u64_key(before_ms))?;
+        Ok(())
+    }
+
+    /// The time before which `user`'s tokens are refused, if an administrator revoked them.
+    pub fn revoked_before(&self, user: &str) -> Result<Option<u64>, StoreError> {
+        let cf = self.cf(keys::REVOKED)?;
+        Ok(self.db.get_cf(&cf, user.as_bytes())?.as_deref().and_then(read_u64))
+    }
+
     /// How many messages with `after < seq <= up_to` of `conv` `user` deleted for themselves.
     pub fn hidden_between(&self, user: &str, conv: ConvId, after: Seq, up_to: Seq) -> Result<u64, StoreError> {
         if up_to <= after {

@@ -29,6 +29,8 @@ pub struct TestBroker {
     pub admin_token: String,
     pub data_dir: PathBuf,
     pub config: Config,
+    /// Reloads the TLS certificate and key from disk, as SIGHUP does in quipd.
+    pub tls_reloader: quip_broker::TlsReloader,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     _dir: Option<tempfile::TempDir>,
@@ -65,6 +67,7 @@ impl TestBroker {
         let fingerprint = server.fingerprint().to_owned();
         let admin_addr = server.admin_addr().unwrap();
         let admin_token = server.admin_token().to_owned();
+        let tls_reloader = server.tls_reloader();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             server
@@ -81,6 +84,7 @@ impl TestBroker {
             admin_token,
             data_dir: cfg.data_dir.clone(),
             config: cfg,
+            tls_reloader,
             stop: Some(stop),
             task: Some(task),
             _dir: None,
