@@ -58,9 +58,14 @@ impl Publish for HubPublisher {
         let mut seen = HashSet::new();
         for event in events {
             match event {
-                Committed::Message { msg, members } => {
+                Committed::Message { msg, members, received } => {
                     self.stats.note_message(msg.conv);
-                    let out = Outbound::Message { conv: msg.conv, seq: msg.seq, frame: delivery_frame(&msg) };
+                    let out = Outbound::Message {
+                        conv: msg.conv,
+                        seq: msg.seq,
+                        frame: delivery_frame(&msg),
+                        since: received.unwrap_or_else(std::time::Instant::now),
+                    };
                     let n = self.hub.deliver(&members, &out);
                     metrics::histogram!("quip_fanout_sessions").record(n as f64);
                     self.notify_offline(&msg, &members);

@@ -30,8 +30,9 @@ pub fn slow_consumer_switches() -> u64 {
 /// One frame queued for a session.
 #[derive(Debug, Clone)]
 pub enum Outbound {
-    /// A stored message (deduplicated and gap-checked by sequence in the session).
-    Message { conv: ConvId, seq: Seq, frame: Bytes },
+    /// A stored message (deduplicated and gap-checked by sequence in the session); `since` is when its
+    /// send arrived (or, for messages the server wrote, when it committed), for the send→deliver latency.
+    Message { conv: ConvId, seq: Seq, frame: Bytes, since: std::time::Instant },
     /// Any other event, already encoded.
     Event(Bytes),
     /// Say this Goodbye and close the session.

@@ -56,6 +56,8 @@ pub struct Broker {
     pub calls: calls::Calls,
     /// Live counters for the admin API (`stats.rs`).
     pub stats: Arc<stats::Stats>,
+    /// The QUIC endpoint (its TLS configuration is replaced on reload).
+    endpoint: quinn::Endpoint,
     next_session: AtomicU64,
 }
 

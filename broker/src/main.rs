@@ -159,7 +159,10 @@ async fn main() -> anyhow::Result<()> {
     let addr = server.local_addr()?;
     println!("quipd listening on {addr} (QUIC, ALPN quip/1), data in {}", cfg.data_dir.display());
     println!("certificate SHA-256 fingerprint: {}", server.fingerprint());
-    println!("admin API on http://{} (/healthz, /readyz, /metrics; /v1/stats, /v1/users/..., /v1/broadcast, /v1/notifications with the admin token)", server.admin_addr()?);
+    println!(
+        "admin API on http://{} (/healthz, /readyz, /metrics; /v1/stats, /v1/users/..., /v1/broadcast, /v1/notifications with the admin token)",
+        server.admin_addr()?
+    );
     if cfg.admin.token.is_empty() {
         println!("dev admin token: {}", server.admin_token());
     }

@@ -58,7 +58,6 @@ fn quic_config(tls: &TlsMaterial, transport: Arc<quinn::TransportConfig>) -> Res
 /// open keep theirs (QUIC does not renegotiate), so nobody is dropped.
 #[derive(Clone)]
 pub struct TlsReloader {
-    endpoint: quinn::Endpoint,
     tls: crate::config::TlsConfig,
     data_dir: std::path::PathBuf,
     transport: Arc<quinn::TransportConfig>,
@@ -75,12 +74,13 @@ impl TlsReloader {
     /// Loads the files again and serves them to new connections; returns the new fingerprint. A bad file
     /// leaves the current certificate in place. Does nothing once the server is shutting down.
     pub fn reload(&self) -> Result<String, ServerError> {
-        let draining = self.broker.upgrade().is_none_or(|b| b.draining.load(std::sync::atomic::Ordering::Acquire));
-        if draining {
+        // Held weakly: a reloader never keeps a stopped server's socket bound.
+        let broker = self.broker.upgrade().filter(|b| !b.draining.load(std::sync::atomic::Ordering::Acquire));
+        let Some(broker) = broker else {
             return Err(ServerError::Quic("shutting down: the certificate is not reloaded".into()));
-        }
+        };
         let tls = TlsMaterial::load(&self.tls, &self.data_dir)?;
-        self.endpoint.set_server_config(Some(quic_config(&tls, self.transport.clone())?));
+        broker.endpoint.set_server_config(Some(quic_config(&tls, self.transport.clone())?));
         let fingerprint = tls.fingerprint();
         tracing::info!(%fingerprint, "TLS certificate reloaded");
         Ok(fingerprint)
@@ -172,6 +172,7 @@ impl Server {
             rate,
             rate_bridge,
             stats,
+            endpoint: endpoint.clone(),
             presence,
             calls: crate::calls::Calls::new(Duration::from_millis(cfg_calls_ring)),
             notifier,
@@ -203,7 +204,6 @@ impl Server {
     /// What reloads the TLS certificate and key from disk (on SIGHUP) without dropping connections.
     pub fn tls_reloader(&self) -> TlsReloader {
         TlsReloader {
-            endpoint: self.endpoint.clone(),
             tls: self.broker.cfg.tls.clone(),
             data_dir: self.broker.cfg.data_dir.clone(),
             transport: self.transport.clone(),

@@ -43,19 +43,32 @@ fn describe() {
     use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
     describe_counter!("quip_connections_total", "QUIC connections accepted, by transport");
     describe_counter!("quip_authentications_total", "Hello authentications, by result");
-    describe_gauge!("quip_sessions", "Authenticated sessions open");
+    describe_gauge!("quip_sessions", "Authenticated sessions open, by transport (native or gateway)");
+    describe_gauge!("quip_gateway_connections", "Multiplexed (gateway) connections open");
     describe_gauge!("quip_online_users", "Users with at least one session");
-    describe_counter!("quip_frames_in_total", "Request frames received");
+    describe_counter!("quip_frames_in_total", "Request frames received, by type");
+    describe_counter!("quip_frames_out_total", "Frames encoded for sessions, by type (a fanned-out event counts once)");
     describe_counter!("quip_messages_stored_total", "Messages durably stored (retries not counted)");
     describe_counter!("quip_deliveries_total", "Message events written to sessions");
     describe_histogram!("quip_fanout_sessions", "Sessions one message was pushed to");
     describe_histogram!("quip_send_ack_seconds", Unit::Seconds, "From a send's arrival to its ack");
+    describe_histogram!(
+        "quip_send_deliver_seconds",
+        Unit::Seconds,
+        "From a send's arrival to its write on a recipient's event stream (live deliveries)"
+    );
     describe_histogram!("quip_store_write_seconds", Unit::Seconds, "RocksDB batch write time");
     describe_histogram!("quip_store_batch_size", "Commands per RocksDB write batch");
+    describe_histogram!("quip_outbound_queue_depth", "Frames waiting in a session's queue when it takes one");
     describe_counter!("quip_slow_consumer_switches_total", "Sessions switched to catch-up from the store");
     describe_counter!("quip_errors_total", "Error replies, by code");
-    describe_counter!("quip_rate_limited_total", "Requests refused by rate limits");
+    describe_counter!("quip_rate_limited_total", "Requests refused by rate limits, by class");
+    describe_counter!("quip_typing_events_total", "Typing signals forwarded");
+    describe_counter!("quip_presence_events_total", "Presence changes published");
+    describe_histogram!("quip_presence_fanout_sessions", "Sessions one presence change was pushed to");
     describe_counter!("quip_webhook_calls_total", "Offline webhook calls, by result");
+    describe_counter!("quip_calls_total", "Calls started");
+    describe_gauge!("quip_calls_active", "Calls ringing or in progress");
 }
 
 /// The text exposition of every metric.

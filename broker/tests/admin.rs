@@ -52,8 +52,17 @@ async fn stats_sessions_disconnect_revoke_and_broadcast() {
     send(&mut a1, team, "one").await;
     send(&mut a1, team, "two").await;
 
-    let (status, stats) = call(&broker, "GET", "/v1/stats", "").await;
-    assert_eq!(status, 200);
+    // Stats follow the writer's fan-out, which may trail the acks by a moment.
+    let mut stats = Value::Null;
+    for _ in 0..100 {
+        let (status, now) = call(&broker, "GET", "/v1/stats", "").await;
+        assert_eq!(status, 200);
+        stats = now;
+        if stats["data"]["messages_total"].as_u64() >= Some(2) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let data = &stats["data"];
     assert_eq!((data["connections"].as_u64(), data["sessions"].as_u64()), (Some(3), Some(3)));
     assert_eq!(data["users_online"].as_u64(), Some(2));

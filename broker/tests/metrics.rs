@@ -53,6 +53,10 @@ async fn metrics_count_the_traffic() {
     assert_eq!(value(&text, "quip_online_users"), Some(2.0));
     assert!(value(&text, "quip_send_ack_seconds_count").unwrap() >= 3.0);
     assert!(text.contains("# TYPE quip_store_write_seconds histogram"));
+    assert_eq!(value(&text, "quip_frames_in_total{type=\"SendMessage\"}"), Some(4.0), "{text}");
+    assert_eq!(value(&text, "quip_sessions{transport=\"native\"}"), Some(2.0));
+    assert!(value(&text, "quip_frames_out_total{type=\"MessageAck\"}").unwrap() >= 4.0);
+    assert!(value(&text, "quip_outbound_queue_depth_count").unwrap() >= 1.0);
     // Every sample line is `name{labels} value`, and no label carries a user id.
     for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
         let (series, v) = line.rsplit_once(' ').unwrap();

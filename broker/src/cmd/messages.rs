@@ -91,6 +91,7 @@ pub async fn send(ctx: Arc<Ctx>, request_id: u64, m: SendMessage) {
         attachments: m.attachments.iter().map(convert::attachment_to_rec).collect(),
         reply_to: m.reply_to,
         metadata: convert::pairs(&m.metadata),
+        received: Some(started),
         ..NewMessage::default()
     };
     let client_msg_id = msg.client_msg_id.clone();

@@ -130,7 +130,6 @@ pub async fn read_loop(
                 break;
             }
         };
-        metrics::counter!("quip_frames_in_total").increment(1);
         dispatch(&ctx, &bytes).await;
     }
     let _ = ctx.to_writer.send(ToWriter::Close(Goodbye::default())).await;
@@ -142,14 +141,16 @@ async fn dispatch(ctx: &Arc<Ctx>, bytes: &Bytes) {
         Err(e) => {
             // A well-framed but invalid request: answer it and carry on.
             tracing::info!(error = %e, "bad request frame");
+            metrics::counter!("quip_frames_in_total", "type" => "invalid").increment(1);
             let id = ClientFrame::peek_request_id(bytes, &ctx.broker.limits);
             ctx.reply(id, Err(ErrorReply::from(&e))).await;
             return;
         }
     };
     let id = frame.request_id;
-    if let Err(refusal) = rate_limit(ctx, &frame.body).await {
-        metrics::counter!("quip_rate_limited_total").increment(1);
+    metrics::counter!("quip_frames_in_total", "type" => frame.body.name()).increment(1);
+    if let Err((class, refusal)) = rate_limit(ctx, &frame.body).await {
+        metrics::counter!("quip_rate_limited_total", "class" => class).increment(1);
         // A typing signal asks for no reply: an excess one is simply dropped.
         if !(id == 0 && matches!(frame.body, ClientBody::Typing(_))) {
             ctx.reply(id, Err(refusal)).await;
@@ -216,31 +217,31 @@ async fn dispatch(ctx: &Arc<Ctx>, bytes: &Bytes) {
     ctx.reply(id, reply).await;
 }
 
-/// Applies the caller's rate limits to the requests that have one. A direct conversation that already
-/// exists may always be opened again: only creating one counts.
-async fn rate_limit(ctx: &Ctx, body: &ClientBody) -> Result<(), ErrorReply> {
-    let now = std::time::Instant::now();
-    let user = ctx.who.user.as_str();
-    let limiter = if ctx.who.gateway { &ctx.broker.rate_bridge } else { &ctx.broker.rate };
-    let result = match body {
-        ClientBody::SendMessage(_) => limiter.check(user, Class::Messages, now),
-        ClientBody::CreateGroup(_) => limiter.check(user, Class::Conversations, now),
-        ClientBody::CallInvite(_) => limiter.check(user, Class::Messages, now),
+/// Applies the caller's rate limits to the requests that have one; a refusal names its class. A direct
+/// conversation that already exists may always be opened again: only creating one counts.
+async fn rate_limit(ctx: &Ctx, body: &ClientBody) -> Result<(), (&'static str, ErrorReply)> {
+    let class = match body {
+        ClientBody::SendMessage(_) | ClientBody::CallInvite(_) => Class::Messages,
+        ClientBody::CreateGroup(_) => Class::Conversations,
         ClientBody::OpenDirect(o) => {
             let (me, peer) = (ctx.who.user.clone(), o.peer_user_id.clone());
             let context = o.context.as_ref().map(|c| (c.kind.clone(), c.id.clone()));
             let exists = ctx
                 .blocking(move |s| s.find_direct(&me, &peer, context.as_ref().map(|(k, i)| (k.as_str(), i.as_str()))))
-                .await?;
-            if exists.is_some() { Ok(()) } else { limiter.check(user, Class::Conversations, now) }
+                .await;
+            if matches!(exists, Ok(Some(_))) {
+                return Ok(());
+            }
+            Class::Conversations
         }
-        ClientBody::Typing(_) => limiter.check(user, Class::Typing, now),
-        ClientBody::SetPresence(_) => limiter.check(user, Class::Presence, now),
-        _ => Ok(()),
+        ClientBody::Typing(_) => Class::Typing,
+        ClientBody::SetPresence(_) => Class::Presence,
+        _ => return Ok(()),
     };
-    result.map_err(|wait| {
+    let limiter = if ctx.who.gateway { &ctx.broker.rate_bridge } else { &ctx.broker.rate };
+    limiter.check(&ctx.who.user, class, std::time::Instant::now()).map_err(|wait| {
         let mut e = ErrorReply::new(ErrorCode::RateLimited, "rate limit reached; retry later");
         e.retry_after_ms = Some(u32::try_from(wait.as_millis()).unwrap_or(u32::MAX).max(1));
-        e
+        (class.name(), e)
     })
 }

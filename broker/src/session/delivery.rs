@@ -149,7 +149,7 @@ impl Delivery {
     /// A frame from the hub.
     pub async fn deliver(&mut self, events: &mut quinn::SendStream, out: Outbound) -> anyhow::Result<()> {
         match out {
-            Outbound::Message { conv, seq, frame } => {
+            Outbound::Message { conv, seq, frame, since } => {
                 match self.delivered.get(&conv).copied() {
                     Some(d) if seq <= d => return Ok(()),
                     Some(d) if seq > d + 1 => {
@@ -161,6 +161,7 @@ impl Delivery {
                 events.write_all(&frame).await?;
                 self.delivered.insert(conv, seq);
                 metrics::counter!("quip_deliveries_total").increment(1);
+                metrics::histogram!("quip_send_deliver_seconds").record(since.elapsed().as_secs_f64());
             }
             Outbound::Event(frame) => events.write_all(&frame).await?,
             Outbound::Close(_) => {}

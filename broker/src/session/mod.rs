@@ -56,6 +56,8 @@ pub mod close_code {
 
 /// Encodes a server frame.
 pub fn frame(request_id: u64, body: impl Into<ServerBody>) -> Bytes {
+    let body = body.into();
+    metrics::counter!("quip_frames_out_total", "type" => body.name()).increment(1);
     ServerFrame::new(request_id, body).encode()
 }
 
@@ -179,7 +181,8 @@ async fn run(
     broker.hub.register(&user, handle);
     // Counts the session in the user's presence until it is dropped (even if this task is aborted).
     let presence = broker.presence.connect(&user, session_id).await;
-    metrics::gauge!("quip_sessions").increment(1.0);
+    let transport = if multiplexed { "gateway" } else { "native" };
+    metrics::gauge!("quip_sessions", "transport" => transport).increment(1.0);
     tracing::info!(user = %user, device = %device_id, "session open");
 
     let result = async {
@@ -223,7 +226,10 @@ async fn run(
                 },
                 out = out_rx.recv() => match out {
                     Some(Outbound::Close(goodbye)) => break goodbye,
-                    Some(out) => delivery.deliver(&mut events, out).await?,
+                    Some(out) => {
+                        metrics::histogram!("quip_outbound_queue_depth").record(out_rx.len() as f64);
+                        delivery.deliver(&mut events, out).await?;
+                    }
                     None => break Goodbye::default(),
                 },
             }
@@ -266,7 +272,7 @@ async fn run(
 
     broker.hub.unregister(&user, session_id);
     drop(presence);
-    metrics::gauge!("quip_sessions").decrement(1.0);
+    metrics::gauge!("quip_sessions", "transport" => transport).decrement(1.0);
     match result {
         Ok(()) => tracing::info!("session closed"),
         Err(e) => tracing::info!(error = %e, "session ended"),

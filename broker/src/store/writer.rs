@@ -53,6 +53,8 @@ pub struct NewMessage {
     pub system: u8,
     /// Call messages only (written by the server): the call's record.
     pub call: Option<CallRec>,
+    /// When the send arrived (for the send→deliver latency; not stored).
+    pub received: Option<std::time::Instant>,
 }
 
 /// A receipt: device `device` of `user` got (or read) `conv` up to `up_to`. Beyond the conversation's
@@ -104,6 +106,8 @@ pub enum Committed {
     Message {
         msg: Arc<StoredMessage>,
         members: Arc<[UserId]>,
+        /// When the send arrived, if it came from a client.
+        received: Option<std::time::Instant>,
     },
     ConvCreated {
         conv: ConvId,
@@ -539,6 +543,7 @@ impl State {
         audience: Arc<[UserId]>,
     ) -> Result<Arc<StoredMessage>, StoreError> {
         let head = self.head_of(msg.conv)?;
+        let received = msg.received;
         let stored = StoredMessage {
             id: self.next_msg_id,
             conv: msg.conv,
@@ -568,7 +573,7 @@ impl State {
         self.heads.insert(stored.conv, head);
         pending.msg_locations.insert(stored.id, stored.conv);
         let stored = Arc::new(stored);
-        pending.events.push(Committed::Message { msg: stored.clone(), members: audience });
+        pending.events.push(Committed::Message { msg: stored.clone(), members: audience, received });
         Ok(stored)
     }
 
