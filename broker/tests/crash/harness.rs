@@ -27,10 +27,16 @@ pub struct Settings {
     pub quipd: PathBuf,
 }
 
-/// Waits until the ledger holds at least `n` acks.
-async fn wait_for_acks(ledger: &Ledger, n: u64, what: &str) -> Result<(), String> {
+type Lane = tokio::task::JoinHandle<Result<u64, String>>;
+
+/// Waits until the ledger holds at least `n` acks; fails as soon as a lane has failed.
+async fn wait_for_acks(ledger: &Ledger, lanes: &mut [Lane], n: u64, what: &str) -> Result<(), String> {
     let deadline = tokio::time::Instant::now() + PROGRESS_TIMEOUT;
     while ledger.count() < n {
+        if let Some(lane) = lanes.iter_mut().find(|l| l.is_finished()) {
+            let outcome = lane.await.map_err(|e| e.to_string())?;
+            return Err(format!("a lane stopped {what}: {outcome:?}"));
+        }
         if tokio::time::Instant::now() >= deadline {
             return Err(format!("no progress {what}: {} acks, waiting for {n}", ledger.count()));
         }
@@ -100,7 +106,7 @@ async fn drive(s: &Settings, setup: &Setup, rng: &mut Rng) -> Result<Report, Str
     for k in 1..=s.kills {
         // Kill during load: after some acks since the (re)start, then at a random moment.
         let floor = ledger.count() + 20;
-        wait_for_acks(&ledger, floor, &format!("before kill {k}")).await?;
+        wait_for_acks(&ledger, &mut lanes, floor, &format!("before kill {k}")).await?;
         tokio::time::sleep(Duration::from_millis(rng.range(0, 1500))).await;
         let at = ledger.count();
         quipd.kill().await.map_err(|e| format!("kill {k}: {e}"))?;
@@ -113,7 +119,7 @@ async fn drive(s: &Settings, setup: &Setup, rng: &mut Rng) -> Result<Report, Str
     }
     // The clients come back, resume and finish their sends; then the load stops.
     let floor = ledger.count() + 20;
-    wait_for_acks(&ledger, floor, "after the last restart").await?;
+    wait_for_acks(&ledger, &mut lanes, floor, "after the last restart").await?;
     tokio::time::sleep(Duration::from_millis(rng.range(0, 500))).await;
     stop.store(true, Ordering::Release);
     let mut sent = 0;
