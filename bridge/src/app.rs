@@ -1,25 +1,25 @@
-//! What every handler shares: the upstream seam, the REST sessions, the translation seam, the
-//! configuration and whether the bridge is draining.
+//! What every handler shares: the upstream seam, the REST sessions, the configuration and whether the
+//! bridge is draining — plus the dialect of the listener (or path) the request came in on.
 
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::config::Config;
+use crate::dialect::Dialect;
 use crate::rest_clients::RestClients;
-use crate::translate::Translate;
 use crate::upstream::Upstream;
 
-/// Cheap to clone: one `Arc`.
+/// Cheap to clone: two `Arc`s. Every listener has its own `App` (its dialect); they share the rest.
 #[derive(Clone)]
 pub struct App {
     inner: Arc<Inner>,
+    dialect: Arc<Dialect>,
 }
 
 struct Inner {
     upstream: Upstream,
     rest: RestClients,
-    translator: Arc<dyn Translate>,
     config: Config,
     draining: AtomicBool,
 }
@@ -28,17 +28,23 @@ impl fmt::Debug for App {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("App")
             .field("listen", &self.inner.config.listen)
-            .field("translator", &self.inner.translator)
+            .field("dialect", &self.dialect.name())
             .field("draining", &self.draining())
             .finish_non_exhaustive()
     }
 }
 
 impl App {
-    pub fn new(config: Config, upstream: Upstream, translator: Arc<dyn Translate>) -> Self {
+    /// The main listener's state, speaking `dialect` (the canonical one unless told otherwise).
+    pub fn new(config: Config, upstream: Upstream, dialect: Arc<Dialect>) -> Self {
         let idle = std::time::Duration::from_secs(config.upstream.rest_idle_secs);
         let rest = RestClients::new(upstream.clone(), idle);
-        Self { inner: Arc::new(Inner { upstream, rest, translator, config, draining: AtomicBool::new(false) }) }
+        Self { inner: Arc::new(Inner { upstream, rest, config, draining: AtomicBool::new(false) }), dialect }
+    }
+
+    /// The same bridge seen through another dialect (for that dialect's listener or path).
+    pub fn with_dialect(&self, dialect: Arc<Dialect>) -> Self {
+        Self { inner: self.inner.clone(), dialect }
     }
 
     pub fn upstream(&self) -> &Upstream {
@@ -49,8 +55,8 @@ impl App {
         &self.inner.rest
     }
 
-    pub fn translator(&self) -> Arc<dyn Translate> {
-        self.inner.translator.clone()
+    pub fn dialect(&self) -> &Arc<Dialect> {
+        &self.dialect
     }
 
     pub fn config(&self) -> &Config {

@@ -6,6 +6,7 @@ use axum::http::HeaderMap;
 use quip_sdk::{ConversationCursor, ResumePoint};
 use serde_json::Value;
 
+use crate::dialect::{TokenSource, bearer};
 use crate::error::ApiError;
 
 /// The token from headers or the query string.
@@ -30,6 +31,31 @@ pub fn token_from_handshake(auth: &Value, headers: &HeaderMap, query: Option<&st
         .map(|t| t.strip_prefix("Bearer ").unwrap_or(t).trim().to_owned())
         .filter(|t| !t.is_empty())
         .or_else(|| token_from_request(headers, query))
+}
+
+/// The first value found in `sources` (a dialect's token places: `auth.x` in the Socket.IO handshake,
+/// `header.x` — `Bearer ` stripped —, `query.x`, `cookie.x`).
+pub fn from_sources(sources: &[TokenSource], auth: &Value, headers: &HeaderMap, query: Option<&str>) -> Option<String> {
+    sources.iter().find_map(|source| {
+        let found = match source {
+            TokenSource::Auth(name) => auth.get(name.as_str()).and_then(Value::as_str).map(str::to_owned),
+            TokenSource::Header(name) => headers.get(name.as_str()).and_then(|v| v.to_str().ok()).map(str::to_owned),
+            TokenSource::Query(name) => query_param(query, name),
+            TokenSource::Cookie(name) => cookie(headers, name),
+        }?;
+        let token = bearer(&found).to_owned();
+        (!token.is_empty()).then_some(token)
+    })
+}
+
+/// One cookie of the request's `Cookie` headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get_all("cookie").iter().filter_map(|v| v.to_str().ok()).find_map(|line| {
+        line.split(';').find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k == name).then(|| percent_decode(v.trim_matches('"')))
+        })
+    })
 }
 
 /// What the request must say when no token was found.
@@ -131,6 +157,21 @@ mod tests {
         assert_eq!(token_from_request(&none, Some("x=1&token=d%2Ee")).as_deref(), Some("d.e"));
         assert_eq!(token_from_request(&headers(&[("authorization", "Basic x")]), None), None);
         assert_eq!(token_from_request(&none, Some("token=")), None);
+    }
+
+    #[test]
+    fn dialect_sources_are_tried_in_order() {
+        let h = headers(&[("cookie", "a=1; token=c%2Ed"), ("x-auth-token", "x")]);
+        let sources = [
+            TokenSource::Auth("token".into()),
+            TokenSource::Cookie("token".into()),
+            TokenSource::Header("x-auth-token".into()),
+        ];
+        assert_eq!(from_sources(&sources, &json!({}), &h, None).as_deref(), Some("c.d"));
+        assert_eq!(from_sources(&sources, &json!({"token": "Bearer t"}), &h, None).as_deref(), Some("t"));
+        let q = [TokenSource::Query("token".into())];
+        assert_eq!(from_sources(&q, &json!({}), &HeaderMap::new(), Some("token=q")).as_deref(), Some("q"));
+        assert_eq!(from_sources(&q, &json!({}), &HeaderMap::new(), None), None);
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub struct Config {
     pub cors: CorsConfig,
     pub media: MediaConfig,
     pub log: LogConfig,
+    /// `[[dialects]]`: legacy apps served on listeners (or path prefixes) of their own.
+    pub dialects: Vec<DialectListenerConfig>,
 }
 
 impl Default for Config {
@@ -33,7 +35,38 @@ impl Default for Config {
             cors: CorsConfig::default(),
             media: MediaConfig::default(),
             log: LogConfig::default(),
+            dialects: Vec::new(),
         }
+    }
+}
+
+/// One `[[dialects]]` entry: a legacy app's dialect (docs/DIALECTS.md) on a listener of its own
+/// (`listen`) or under a path prefix of the main listener (`mount`) — exactly one of them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DialectListenerConfig {
+    /// A shipped dialect: `kaajkaam`, `jivbook`, `ulearn`, `kcs`, `marketplace` (or `canonical`).
+    pub name: String,
+    /// The TCP address of the dialect's own listener (the port the app's clients already use).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    /// A path prefix on the main listener (`/jivbook`: REST under `/jivbook/api/...`, Socket.IO at
+    /// `/jivbook/socket.io/`); empty: none.
+    pub mount: String,
+}
+
+impl DialectListenerConfig {
+    /// Parses the environment's form: `name@host:port` or `name@/prefix`.
+    fn parse(item: &str) -> Result<Self, String> {
+        let (name, place) =
+            item.split_once('@').ok_or_else(|| format!("{item:?} is not name@address or name@/prefix"))?;
+        let name = name.trim().to_owned();
+        let place = place.trim();
+        if place.starts_with('/') {
+            return Ok(Self { name, listen: None, mount: place.to_owned() });
+        }
+        let listen = place.parse().map_err(|_| format!("{item:?}: {place:?} is not an address"))?;
+        Ok(Self { name, listen: Some(listen), mount: String::new() })
     }
 }
 
@@ -218,6 +251,43 @@ impl Config {
         if !matches!(self.log.format.as_str(), "human" | "json") {
             return invalid("log.format", "must be \"human\" or \"json\"");
         }
+        self.validate_dialects()
+    }
+
+    fn validate_dialects(&self) -> Result<(), ConfigError> {
+        let invalid = |reason: String| Err(ConfigError::Invalid { setting: "dialects", reason });
+        let mut mounts: Vec<&str> = Vec::new();
+        let mut addrs: Vec<SocketAddr> = Vec::new();
+        for d in &self.dialects {
+            if let Err(e) = crate::dialect::builtin(&d.name) {
+                return invalid(format!("{e} (shipped: {})", shipped_dialects()));
+            }
+            match (d.listen, d.mount.as_str()) {
+                (Some(_), m) if !m.is_empty() => {
+                    return invalid(format!("{:?}: set listen or mount, not both", d.name));
+                }
+                (None, "") => return invalid(format!("{:?}: needs listen or mount", d.name)),
+                (Some(addr), _) => {
+                    if addr.port() != 0 && (addr == self.listen || addrs.contains(&addr)) {
+                        return invalid(format!("{:?}: {addr} is already used by another listener", d.name));
+                    }
+                    addrs.push(addr);
+                }
+                (None, mount) => {
+                    let ok = mount.starts_with('/')
+                        && !mount.ends_with('/')
+                        && !matches!(mount, "/api" | "/socket.io" | "/healthz" | "/readyz")
+                        && !mount.contains(['{', '}', '*', ':', '?', '#']);
+                    if !ok {
+                        return invalid(format!("{:?}: mount {mount:?} must be a path like /jivbook", d.name));
+                    }
+                    if mounts.contains(&mount) {
+                        return invalid(format!("{:?}: mount {mount:?} is used twice", d.name));
+                    }
+                    mounts.push(mount);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -252,6 +322,17 @@ fn apply_env(value: &mut toml::Value, prefix: &str, env: &[(String, String)]) ->
     let toml::Value::Table(table) = value else { return Ok(()) };
     for (key, slot) in table.iter_mut() {
         let name = format!("{prefix}_{}", key.to_uppercase());
+        if key == "dialects" && prefix == ENV_PREFIX {
+            let Some((_, raw)) = env.iter().find(|(k, _)| *k == name) else { continue };
+            let mut items = Vec::new();
+            for item in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                let parsed =
+                    DialectListenerConfig::parse(item).map_err(|e| ConfigError::Parse(format!("{name}: {e}")))?;
+                items.push(toml::Value::try_from(parsed).map_err(|e| ConfigError::Parse(e.to_string()))?);
+            }
+            *slot = toml::Value::Array(items);
+            continue;
+        }
         if slot.is_table() {
             apply_env(slot, &name, env)?;
             continue;
@@ -277,13 +358,31 @@ fn apply_env(value: &mut toml::Value, prefix: &str, env: &[(String, String)]) ->
     Ok(())
 }
 
+fn shipped_dialects() -> String {
+    crate::dialect::BUILTIN.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ")
+}
+
 /// `quip-bridge config example`: every setting with its default and a comment.
 pub const EXAMPLE: &str = r#"# quip-bridge configuration. Every setting is optional; shown with its default.
 # Each can also be set from the environment: QUIP_BRIDGE_ + its path in upper case, e.g.
 # QUIP_BRIDGE_UPSTREAM_FINGERPRINT=aa:bb:...; lists are comma-separated there.
 
-# The one HTTP listener: REST (/api/v1), Socket.IO (/socket.io/), /healthz, /readyz and the web page (/).
+# The main HTTP listener: REST (/api/v1), Socket.IO (/socket.io/), /healthz, /readyz and the web page (/),
+# in the canonical vocabulary (docs/BRIDGE.md).
 listen = "127.0.0.1:8080"
+
+# Legacy apps' dialects (docs/DIALECTS.md), none by default. Each entry serves one app's clients unchanged,
+# on a listener of its own (`listen`, the port the app's clients already use) or under a path prefix of
+# the main listener (`mount`: REST under /<prefix>/api/..., Socket.IO at /<prefix>/socket.io/). Shipped:
+# kaajkaam, jivbook, ulearn, kcs, marketplace. From the environment:
+# QUIP_BRIDGE_DIALECTS="jivbook@0.0.0.0:3010,kcs@/kcs".
+dialects = []
+#   [[dialects]]
+#   name = "jivbook"
+#   listen = "0.0.0.0:3010"
+#   [[dialects]]
+#   name = "kcs"
+#   mount = "/kcs"
 
 [upstream]
 # quipd's QUIC address and TLS server name.
@@ -352,6 +451,36 @@ mod tests {
         assert_eq!(cfg.cors.origins, vec!["https://a.example", "http://localhost:3000"]);
         assert!(cfg.validate().is_ok());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn dialect_listeners_from_the_environment_and_their_checks() {
+        let cfg = Config::load(
+            None,
+            env(&[
+                ("QUIP_BRIDGE_UPSTREAM_FINGERPRINT", FP),
+                ("QUIP_BRIDGE_DIALECTS", "jivbook@127.0.0.1:3010, kcs@/kcs"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(cfg.dialects.len(), 2);
+        assert_eq!(cfg.dialects[0].listen, Some("127.0.0.1:3010".parse().unwrap()));
+        assert_eq!((cfg.dialects[1].name.as_str(), cfg.dialects[1].mount.as_str()), ("kcs", "/kcs"));
+        assert!(cfg.validate().is_ok());
+        assert!(Config::load(None, env(&[("QUIP_BRIDGE_DIALECTS", "jivbook")])).is_err());
+        let bad = [
+            DialectListenerConfig { name: "nope".into(), listen: None, mount: "/x".into() },
+            DialectListenerConfig { name: "kcs".into(), listen: None, mount: String::new() },
+            DialectListenerConfig { name: "kcs".into(), listen: Some(cfg.listen), mount: String::new() },
+            DialectListenerConfig { name: "kcs".into(), listen: None, mount: "/api".into() },
+            DialectListenerConfig { name: "kcs".into(), listen: None, mount: "kcs/".into() },
+        ];
+        for entry in bad {
+            let mut c = cfg.clone();
+            c.dialects = vec![entry.clone()];
+            let err = c.validate().unwrap_err().to_string();
+            assert!(err.contains("dialects"), "{entry:?}: {err}");
+        }
     }
 
     #[test]

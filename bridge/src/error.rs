@@ -108,9 +108,20 @@ impl From<quip_sdk::Error> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let mut response = (self.status(), axum::Json(self.envelope())).into_response();
+impl From<crate::dialect::DialectError> for ApiError {
+    /// A payload a dialect cannot map: `InvalidArgument`, naming the legacy field when one is to blame.
+    fn from(e: crate::dialect::DialectError) -> Self {
+        let mut error = Self::invalid(e.to_string());
+        error.field = e.field().map(str::to_owned);
+        error
+    }
+}
+
+impl ApiError {
+    /// This error as an HTTP response with `body` (the canonical envelope or a dialect's error body), its
+    /// status, `Retry-After` and `WWW-Authenticate`.
+    pub fn response_with(&self, body: Value) -> Response {
+        let mut response = (self.status(), axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after_secs() {
             if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
@@ -120,6 +131,12 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.response_with(self.envelope())
     }
 }
 

@@ -1,10 +1,11 @@
 //! quip-bridge: serves existing web and mobile clients (Socket.IO v4 and REST) on top of the Quip
 //! broker, through the SDK, with one dialect per legacy app. See docs/BRIDGE.md.
 //!
-//! Layout: [`config`] (typed, validated settings), [`server`] (the HTTP listener and its lifecycle),
+//! Layout: [`config`] (typed, validated settings), [`server`] (the HTTP listeners and their lifecycle),
 //! [`socket`] (the canonical Socket.IO namespace), [`rest`] (the canonical REST API and its OpenAPI
 //! document), [`ops`] (the canonical operations both APIs run), [`upstream`] (the one place SDK clients to
-//! quipd are opened), [`translate`] (the seam a dialect plugs into), [`json`] (the canonical JSON forms).
+//! quipd are opened), [`dialect`] (legacy apps' vocabularies, one per listener or path), [`json`] (the
+//! canonical JSON forms).
 
 pub mod app;
 pub mod auth;
@@ -18,10 +19,8 @@ pub mod rest;
 pub mod rest_clients;
 pub mod server;
 pub mod socket;
-pub mod translate;
 pub mod upstream;
 
 pub use config::Config;
 pub use error::ApiError;
 pub use server::{Bridge, BridgeError};
-pub use translate::{Canonical, Translate};

@@ -133,6 +133,10 @@ async fn main() -> anyhow::Result<()> {
     let bridge = Bridge::new(cfg)?;
     let listener = bridge.bind().await?;
     println!("quip-bridge listening on http://{}", listener.local_addr()?);
-    bridge.run(listener, shutdown_signal()).await?;
+    let dialects = bridge.bind_dialects().await?;
+    for d in &dialects {
+        println!("quip-bridge dialect {} listening on http://{}", d.name, d.listener.local_addr()?);
+    }
+    bridge.run_all(listener, dialects, shutdown_signal()).await?;
     Ok(())
 }

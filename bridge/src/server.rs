@@ -1,5 +1,7 @@
-//! The one HTTP listener: Socket.IO at `/socket.io/`, REST under `/api`, `/healthz`, `/readyz` and the web
-//! page at `/`; graceful shutdown.
+//! The HTTP listeners: the main one (Socket.IO at `/socket.io/`, REST under `/api`, `/healthz`, `/readyz`,
+//! the web page at `/`, in the canonical vocabulary, plus any dialect mounted under a path prefix) and one
+//! per `[[dialects]]` entry with a `listen` address (that dialect's Socket.IO and REST, then the canonical
+//! REST); graceful shutdown of all of them together.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -10,13 +12,14 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use socketioxide::SocketIo;
+use socketioxide::layer::SocketIoLayer;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::app::App;
-use crate::config::{Config, ConfigError};
-use crate::translate::{Canonical, Translate};
+use crate::config::{Config, ConfigError, DialectListenerConfig};
+use crate::dialect::{self, Dialect};
 use crate::upstream::Upstream;
 use crate::{rest, socket};
 
@@ -26,6 +29,8 @@ use crate::{rest, socket};
 pub enum BridgeError {
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error("dialect: {0}")]
+    Dialect(#[from] dialect::DialectError),
     #[error("cannot bind {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("HTTP server: {0}")]
@@ -36,40 +41,104 @@ pub enum BridgeError {
 #[derive(Debug)]
 pub struct Bridge {
     app: App,
+    dialects: Vec<(DialectListenerConfig, Arc<Dialect>)>,
+}
+
+/// A bound listener of a dialect (a `[[dialects]]` entry with `listen`).
+#[derive(Debug)]
+pub struct DialectListener {
+    /// The dialect's name.
+    pub name: String,
+    pub listener: TcpListener,
 }
 
 impl Bridge {
-    /// Validates `config` and prepares the upstream seam (reads the CA file if one is configured).
+    /// Validates `config`, loads its dialects and prepares the upstream seam (reads the CA file if one is
+    /// configured).
     pub fn new(config: Config) -> Result<Self, BridgeError> {
-        Self::with_translator(config, Arc::new(Canonical))
-    }
-
-    /// A bridge speaking a dialect on Socket.IO instead of the canonical vocabulary.
-    pub fn with_translator(config: Config, translator: Arc<dyn Translate>) -> Result<Self, BridgeError> {
         config.validate()?;
         let trust = config.trust()?;
         let upstream = Upstream::new(&config, trust);
-        Ok(Self { app: App::new(config, upstream, translator) })
+        let mut dialects = Vec::new();
+        for entry in &config.dialects {
+            dialects.push((entry.clone(), Arc::new(dialect::builtin(&entry.name)?)));
+        }
+        let canonical = Arc::new(dialect::builtin("canonical")?);
+        Ok(Self { app: App::new(config, upstream, canonical), dialects })
     }
 
-    /// Binds the configured `listen` address.
+    /// Binds the configured main `listen` address.
     pub async fn bind(&self) -> Result<TcpListener, BridgeError> {
         let addr = self.app.config().listen;
         TcpListener::bind(addr).await.map_err(|source| BridgeError::Bind { addr, source })
     }
 
-    /// Serves on `listener` until `shutdown` resolves, then stops accepting, disconnects every socket
-    /// (closing their upstream sessions), closes the REST sessions and returns once every connection is
-    /// done.
+    /// Binds the listen address of every dialect that has one, in configuration order.
+    pub async fn bind_dialects(&self) -> Result<Vec<DialectListener>, BridgeError> {
+        let mut bound = Vec::new();
+        for (entry, _) in &self.dialects {
+            let Some(addr) = entry.listen else { continue };
+            let listener = TcpListener::bind(addr).await.map_err(|source| BridgeError::Bind { addr, source })?;
+            bound.push(DialectListener { name: entry.name.clone(), listener });
+        }
+        Ok(bound)
+    }
+
+    /// Binds the dialects' listeners, then serves like [`Self::run_all`].
     pub async fn run(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), BridgeError> {
+        let dialects = self.bind_dialects().await?;
+        self.run_all(listener, dialects, shutdown).await
+    }
+
+    /// Serves the main listener and the dialects' listeners until `shutdown` resolves, then stops
+    /// accepting, disconnects every socket (closing their upstream sessions), closes the REST sessions and
+    /// returns once every connection is done.
+    pub async fn run_all(
+        self,
+        listener: TcpListener,
+        dialect_listeners: Vec<DialectListener>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), BridgeError> {
         let app = self.app;
-        let (layer, io) = SocketIo::builder().with_state(app.clone()).max_buffer_size(256).build_layer();
-        socket::install(&io);
-        let router = router(&app).layer(layer).layer(cors(app.config())).layer(TraceLayer::new_for_http());
+        let mut ios = Vec::new();
+        let mut main = router(&app);
+        for (entry, d) in &self.dialects {
+            if entry.mount.is_empty() {
+                continue;
+            }
+            let dapp = app.with_dialect(d.clone());
+            let (layer, io) = socket_layer(&dapp, format!("{}/socket.io", entry.mount));
+            ios.push(io);
+            main = main.nest(&entry.mount, rest::dialect::router(&dapp).with_state(dapp.clone())).layer(layer);
+        }
+        let (layer, io) = socket_layer(&app, "/socket.io".to_owned());
+        ios.push(io);
+        let main = main.layer(layer).layer(cors(app.config())).layer(TraceLayer::new_for_http());
+
+        let mut servers = vec![(listener, main)];
+        for bound in dialect_listeners {
+            let Some((_, d)) = self.dialects.iter().find(|(e, _)| e.name == bound.name && e.listen.is_some()) else {
+                continue;
+            };
+            let dapp = app.with_dialect(d.clone());
+            let (layer, io) = socket_layer(&dapp, "/socket.io".to_owned());
+            ios.push(io);
+            let canonical = router(&app);
+            let r = Router::new()
+                .route("/healthz", get(healthz))
+                .route("/readyz", get(readyz))
+                .with_state(app.clone())
+                .merge(rest::dialect::router(&dapp).with_state(dapp.clone()))
+                .fallback_service(canonical)
+                .layer(layer)
+                .layer(cors(app.config()))
+                .layer(TraceLayer::new_for_http());
+            servers.push((bound.listener, r));
+        }
 
         let sweeper = tokio::spawn({
             let app = app.clone();
@@ -81,25 +150,55 @@ impl Bridge {
                 }
             }
         });
-        if let Ok(addr) = listener.local_addr() {
-            tracing::info!(%addr, upstream = %app.config().upstream.server, "quip-bridge listening");
-        }
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let drain = {
             let app = app.clone();
-            async move {
+            tokio::spawn(async move {
                 shutdown.await;
                 tracing::info!("shutting down: disconnecting sockets");
                 app.start_draining();
-                io.close().await;
+                for io in ios {
+                    io.close().await;
+                }
                 app.rest().close_all().await;
-            }
+                let _ = stop_tx.send(true);
+            })
         };
-        let served = axum::serve(listener, router).with_graceful_shutdown(drain).await;
+        let mut tasks = Vec::new();
+        for (listener, router) in servers {
+            if let Ok(addr) = listener.local_addr() {
+                tracing::info!(%addr, upstream = %app.config().upstream.server, "quip-bridge listening");
+            }
+            let mut stop = stop_rx.clone();
+            tasks.push(tokio::spawn(async move {
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(async move {
+                        let _ = stop.wait_for(|s| *s).await;
+                    })
+                    .await
+            }));
+        }
+        let mut served = Ok(());
+        for task in tasks {
+            match task.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => served = Err(BridgeError::Serve(e)),
+                Err(e) => served = Err(BridgeError::Serve(std::io::Error::other(e.to_string()))),
+            }
+        }
+        drain.abort();
         sweeper.abort();
         app.rest().close_all().await;
         tracing::info!("quip-bridge stopped");
-        served.map_err(BridgeError::Serve)
+        served
     }
+}
+
+/// A Socket.IO layer at `path` for `app`'s dialect.
+fn socket_layer(app: &App, path: String) -> (SocketIoLayer, SocketIo) {
+    let (layer, io) = SocketIo::builder().with_state(app.clone()).max_buffer_size(256).req_path(path).build_layer();
+    socket::install(&io);
+    (layer, io)
 }
 
 fn router(app: &App) -> Router {

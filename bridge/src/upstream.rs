@@ -19,6 +19,9 @@ use crate::config::Config;
 /// The transport every upstream session goes through.
 type UpstreamTransport = SharedQuicTransport;
 
+/// How often `connect` looks whether the SDK has stored the session's Welcome.
+const WELCOME_POLL: Duration = Duration::from_millis(2);
+
 /// Longest device id the protocol accepts.
 const MAX_DEVICE_ID: usize = 64;
 
@@ -78,7 +81,15 @@ impl Upstream {
         if !params.reconnect {
             config.reconnect = ReconnectPolicy::disabled();
         }
-        Client::connect_with(inner.transport.clone(), config).await
+        let (client, events) = Client::connect_with(inner.transport.clone(), config).await?;
+        // The SDK stores the session's Welcome (the user's id and profile) from its driver task, which may
+        // not have run yet when `connect_with` returns; the bridge needs the user from the start.
+        let deadline = tokio::time::Instant::now() + inner.request_timeout;
+        while client.welcome().is_none() && tokio::time::Instant::now() < deadline {
+            tokio::task::yield_now().await;
+            tokio::time::sleep(WELCOME_POLL).await;
+        }
+        Ok((client, events))
     }
 }
 

@@ -2,6 +2,7 @@
 //! `{success: true, data[, pagination]}` or `{success: false, error: {code, message, retryAfter?}}` with
 //! the HTTP status of the error code (`error::status_of`), plus `/api/openapi.json`.
 
+pub mod dialect;
 pub mod openapi;
 pub mod routes;
 
@@ -132,7 +133,7 @@ fn parse_body(body: &[u8]) -> Result<Args, ApiError> {
     Args::from_value(value)
 }
 
-fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+pub(crate) fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
     let Some(query) = query else { return Vec::new() };
     query
         .split('&')

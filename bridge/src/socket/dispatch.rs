@@ -1,6 +1,7 @@
-//! Incoming events: one handler for every event name. The name and payload go through the translation
-//! seam once, the canonical operation runs, and the outcome goes back as the ack (`{success, data}` or
-//! `{success: false, error}`) or, when the client asked for no ack, as an `error` event on failure.
+//! Incoming events: one handler for every event name. On the canonical vocabulary the event names the
+//! operation, it runs, and the outcome goes back as the ack (`{success, data}` or `{success: false,
+//! error}`) or, when the client asked for no ack, as an `error` event on failure. On a dialect's listener
+//! the event goes through the dialect instead ([`super::legacy`]).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -42,21 +43,24 @@ pub(super) async fn on_event(
     AckWanted(wanted): AckWanted,
     State(app): State<App>,
 ) {
-    let translator = app.translator();
-    let (op, payload) = translator.inbound(&name, payload.unwrap_or(Value::Null));
-    let result = handle(&s, &op, payload).await;
+    let payload = payload.unwrap_or(Value::Null);
+    if !app.dialect().is_identity() {
+        super::legacy::on_event(s, name, payload, ack, wanted, app.dialect().clone()).await;
+        return;
+    }
+    let result = handle(&s, &name, payload).await;
     if wanted {
         let envelope = match &result {
             Ok(data) => json!({ "success": true, "data": data }),
             Err(e) => e.envelope(),
         };
-        if let Err(e) = ack.send(&translator.ack(&op, envelope)) {
+        if let Err(e) = ack.send(&envelope) {
             tracing::debug!(socket = %s.id, event = %name, error = %e, "ack not sent");
         }
     } else if let Err(e) = result {
         let mut error = e.to_json();
         error["event"] = json!(name);
-        emit(&s, translator.as_ref(), "error", error).await;
+        emit(&s, "error", Some(&error)).await;
     }
 }
 

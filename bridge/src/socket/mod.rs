@@ -7,8 +7,10 @@
 //! session's event stream and emits. When the socket disconnects, its upstream session is closed.
 
 mod dispatch;
+mod legacy;
 pub mod outbound;
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -29,6 +31,58 @@ pub(crate) struct SocketSession {
     /// Taken by the pump task once the socket is connected.
     events: Arc<Mutex<Option<EventStream>>>,
     pub(crate) device_id: String,
+    /// The token's user.
+    pub(crate) user_id: String,
+    /// Conversations this socket joined (`conversation:join`): a dialect's conversation-room events
+    /// reach only these.
+    joined: Arc<Mutex<HashSet<String>>>,
+    /// The call last seen in each conversation (legacy clients name calls by their conversation).
+    calls: Arc<Mutex<HashMap<u64, u64>>>,
+    /// Display names already looked up (typing events of legacy dialects carry them).
+    names: Arc<Mutex<HashMap<String, String>>>,
+}
+
+impl SocketSession {
+    pub(crate) fn join(&self, conversation_id: u64) {
+        if let Ok(mut joined) = self.joined.lock() {
+            joined.insert(conversation_id.to_string());
+        }
+    }
+
+    pub(crate) fn leave(&self, conversation_id: u64) {
+        if let Ok(mut joined) = self.joined.lock() {
+            joined.remove(&conversation_id.to_string());
+        }
+    }
+
+    pub(crate) fn has_joined(&self, conversation_id: &str) -> bool {
+        self.joined.lock().is_ok_and(|joined| joined.contains(conversation_id))
+    }
+
+    pub(crate) fn set_call(&self, conversation_id: u64, call_id: Option<u64>) {
+        if let Ok(mut calls) = self.calls.lock() {
+            match call_id {
+                Some(id) => calls.insert(conversation_id, id),
+                None => calls.remove(&conversation_id),
+            };
+        }
+    }
+
+    pub(crate) fn call_in(&self, conversation_id: u64) -> Option<u64> {
+        self.calls.lock().ok()?.get(&conversation_id).copied()
+    }
+
+    pub(crate) fn cached_name(&self, user_id: &str) -> Option<String> {
+        self.names.lock().ok()?.get(user_id).cloned()
+    }
+
+    pub(crate) fn cache_name(&self, user_id: &str, name: &str) {
+        if let Ok(mut names) = self.names.lock() {
+            if names.len() < 1024 {
+                names.insert(user_id.to_owned(), name.to_owned());
+            }
+        }
+    }
 }
 
 impl fmt::Debug for SocketSession {
@@ -47,7 +101,7 @@ impl fmt::Display for ConnectRefused {
     }
 }
 
-/// Registers the canonical namespace on `io`.
+/// Registers the namespace `/` on `io` (it speaks the dialect of the `App` in `io`'s state).
 pub fn install(io: &SocketIo) {
     io.ns("/", on_connect.with(authenticate));
 }
@@ -61,8 +115,14 @@ async fn authenticate(
     let auth = auth.unwrap_or(Value::Null);
     let parts = s.req_parts();
     let query = parts.uri.query();
-    let token = auth::token_from_handshake(&auth, &parts.headers, query)
+    let connect = app.dialect().connect_spec();
+    let token = auth::from_sources(&connect.token, &auth, &parts.headers, query)
+        .or_else(|| auth::token_from_handshake(&auth, &parts.headers, query))
         .ok_or_else(|| ConnectRefused(auth::missing_token()))?;
+    let claimed_user = connect
+        .user_id
+        .as_ref()
+        .and_then(|source| auth::from_sources(std::slice::from_ref(source), &auth, &parts.headers, query));
     let given_device = auth
         .get("deviceId")
         .and_then(Value::as_str)
@@ -73,7 +133,21 @@ async fn authenticate(
     let params = SessionParams { token, device_id: device_id.clone(), resume, report_delivered: true, reconnect: true };
     match app.upstream().connect(params).await {
         Ok((client, events)) => {
-            let session = SocketSession { client, events: Arc::new(Mutex::new(Some(events))), device_id };
+            let user_id = client.welcome().map(|w| w.user.id).unwrap_or_default();
+            if let Some(claimed) = claimed_user.filter(|c| *c != user_id) {
+                client.close().await;
+                let why = format!("the client says it is user {claimed:?}, the token is another user's");
+                return Err(ConnectRefused(ApiError::new(quip_sdk::ErrorCode::Forbidden, why)));
+            }
+            let session = SocketSession {
+                client,
+                events: Arc::new(Mutex::new(Some(events))),
+                device_id,
+                user_id,
+                joined: Arc::default(),
+                calls: Arc::default(),
+                names: Arc::default(),
+            };
             s.extensions.insert(session);
             Ok(())
         }
@@ -98,7 +172,7 @@ async fn on_connect(s: SocketRef, State(app): State<App>) {
     tracing::debug!(socket = %s.id, device = %session.device_id, "socket connected");
     s.on_fallback(dispatch::on_event);
     s.on_disconnect(on_disconnect);
-    tokio::spawn(outbound::pump(s.clone(), session.client.clone(), events, app.translator()));
+    tokio::spawn(outbound::pump(s.clone(), session.clone(), events, app.dialect().clone()));
 }
 
 async fn on_disconnect(s: SocketRef) {

@@ -1,5 +1,6 @@
 //! Outgoing events: one task per socket reads the upstream session's event stream and emits each event
-//! under its canonical name (through the translation seam). Both sides are bounded: the SDK's event
+//! under its canonical name, or, on a dialect's listener, as the legacy events it maps to
+//! ([`super::legacy::deliver`]). Both sides are bounded: the SDK's event
 //! buffer, then the socket's send buffer; while the browser is behind, the task waits (so quipd's stream is
 //! not read and its own catch-up takes over), and a browser that stays stuck is disconnected.
 
@@ -15,25 +16,34 @@ use serde_json::{Value, json};
 use socketioxide::extract::SocketRef;
 use socketioxide::{SendError, SocketError};
 
+use super::SocketSession;
+use crate::dialect::Dialect;
 use crate::json::{self, name_of};
-use crate::translate::Translate;
 
 /// How long an emit waits for room in a socket's send buffer before the socket is dropped as stuck.
 const STUCK_AFTER: Duration = Duration::from_secs(15);
 const RETRY_EVERY: Duration = Duration::from_millis(20);
 
-/// Reads `events` until the session ends, emitting each event on `s`.
-pub async fn pump(s: SocketRef, client: Client, mut events: EventStream, translator: Arc<dyn Translate>) {
+/// Reads `events` until the session ends, emitting each event on `s` in `dialect`'s vocabulary.
+pub(crate) async fn pump(s: SocketRef, session: SocketSession, mut events: EventStream, dialect: Arc<Dialect>) {
+    let client = session.client.clone();
     while let Some(event) = events.next_event().await {
         if let Event::Disconnected { reason, will_reconnect: false } = &event {
             if s.connected() {
-                emit(&s, translator.as_ref(), "session:ended", json!({ "reason": reason_text(reason) })).await;
+                if dialect.is_identity() {
+                    emit(&s, "session:ended", Some(&json!({ "reason": reason_text(reason) }))).await;
+                }
                 let _ = s.clone().disconnect();
             }
             break;
         }
         for (name, payload) in canonical(&client, event) {
-            if !emit(&s, translator.as_ref(), name, payload).await {
+            let alive = if dialect.is_identity() {
+                emit(&s, name, Some(&payload)).await
+            } else {
+                super::legacy::deliver(&s, &session, &dialect, name, payload).await
+            };
+            if !alive {
                 client.close().await;
                 return;
             }
@@ -41,31 +51,32 @@ pub async fn pump(s: SocketRef, client: Client, mut events: EventStream, transla
     }
 }
 
-/// Emits one canonical event (translated); false when the socket is gone or stuck (then disconnected).
-pub async fn emit(s: &SocketRef, translator: &dyn Translate, name: &str, payload: Value) -> bool {
-    for (event, data) in translator.outbound(name, payload) {
-        let mut waited = Duration::ZERO;
-        loop {
-            match s.emit(&event, &data) {
-                Ok(()) => break,
-                Err(SendError::Socket(SocketError::InternalChannelFull)) if waited < STUCK_AFTER => {
-                    tokio::time::sleep(RETRY_EVERY).await;
-                    waited += RETRY_EVERY;
-                }
-                Err(SendError::Socket(SocketError::InternalChannelFull)) => {
-                    tracing::info!(socket = %s.id, "disconnecting a socket that stopped reading");
-                    let _ = s.clone().disconnect();
-                    return false;
-                }
-                Err(SendError::Socket(SocketError::Closed)) => return false,
-                Err(e) => {
-                    tracing::warn!(socket = %s.id, event = %event, error = %e, "cannot emit");
-                    break;
-                }
+/// Emits one event (`None`: with no argument); false when the socket is gone or stuck (then disconnected).
+pub async fn emit(s: &SocketRef, event: &str, data: Option<&Value>) -> bool {
+    let mut waited = Duration::ZERO;
+    loop {
+        let sent = match data {
+            Some(data) => s.emit(event, data),
+            None => s.emit(event, &()),
+        };
+        match sent {
+            Ok(()) => return true,
+            Err(SendError::Socket(SocketError::InternalChannelFull)) if waited < STUCK_AFTER => {
+                tokio::time::sleep(RETRY_EVERY).await;
+                waited += RETRY_EVERY;
+            }
+            Err(SendError::Socket(SocketError::InternalChannelFull)) => {
+                tracing::info!(socket = %s.id, "disconnecting a socket that stopped reading");
+                let _ = s.clone().disconnect();
+                return false;
+            }
+            Err(SendError::Socket(SocketError::Closed)) => return false,
+            Err(e) => {
+                tracing::warn!(socket = %s.id, event = %event, error = %e, "cannot emit");
+                return true;
             }
         }
     }
-    true
 }
 
 /// The canonical server events for one SDK event (see docs/BRIDGE.md).

@@ -9,9 +9,10 @@ use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use quip_bridge::config::DialectListenerConfig;
 use quip_bridge::{Bridge, Config};
-use quip_broker::Server;
 use quip_broker::auth::{Authenticator, Claims, dev_claims};
+use quip_broker::{PresenceConfig, Server};
 use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -23,6 +24,8 @@ pub const SCRIPT_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct Env {
     pub quipd_addr: SocketAddr,
     pub bridge_addr: SocketAddr,
+    /// The listeners of the bridge's dialects: name and address.
+    pub dialect_addrs: Vec<(String, SocketAddr)>,
     quipd_config: quip_broker::config::Config,
     quipd_stop: Option<oneshot::Sender<()>>,
     bridge_stop: Option<oneshot::Sender<()>>,
@@ -55,10 +58,46 @@ impl Env {
 
     /// Starts quipd (its configuration changed by `tweak`) and a bridge in front of it.
     pub async fn start_with(tweak: impl FnOnce(&mut quip_broker::config::Config)) -> Self {
+        Self::start_full(tweak, PresenceConfig::default(), |_| {}).await
+    }
+
+    /// Starts quipd with a short presence grace and a bridge serving every shipped legacy dialect on a
+    /// listener of its own (127.0.0.1:0 each; see `dialect_url`), whose REST sessions close after 1 s idle
+    /// (so that a user whose socket closes goes offline soon after).
+    pub async fn start_with_dialects() -> Self {
+        Self::start_full(
+            |_| {},
+            PresenceConfig { presence_grace_ms: 500 },
+            |cfg| {
+                cfg.upstream.rest_idle_secs = 1;
+                cfg.dialects = ["kaajkaam", "jivbook", "ulearn", "kcs", "marketplace"]
+                    .iter()
+                    .map(|name| DialectListenerConfig {
+                        name: (*name).to_owned(),
+                        listen: Some("127.0.0.1:0".parse().unwrap()),
+                        mount: String::new(),
+                    })
+                    .collect();
+            },
+        )
+        .await
+    }
+
+    /// The URL of dialect `name`'s listener.
+    pub fn dialect_url(&self, name: &str) -> String {
+        let (_, addr) = self.dialect_addrs.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no {name}"));
+        format!("http://{addr}")
+    }
+
+    pub async fn start_full(
+        tweak: impl FnOnce(&mut quip_broker::config::Config),
+        presence: PresenceConfig,
+        bridge_tweak: impl FnOnce(&mut Config),
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut cfg = quipd_config(&dir.path().join("quipd"));
         tweak(&mut cfg);
-        let server = Server::bind(cfg.clone()).unwrap();
+        let server = Server::bind_with(cfg.clone(), presence).unwrap();
         let quipd_addr = server.local_addr().unwrap();
         let fingerprint = server.fingerprint().to_owned();
         let (quipd_stop, stopped) = oneshot::channel::<()>();
@@ -76,13 +115,16 @@ impl Env {
         bridge_cfg.upstream.fingerprint = fingerprint;
         bridge_cfg.media.dir = dir.path().join("media");
         bridge_cfg.cors.origins = vec!["*".into()];
+        bridge_tweak(&mut bridge_cfg);
         let bridge = Bridge::new(bridge_cfg).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let bridge_addr = listener.local_addr().unwrap();
+        let dialects = bridge.bind_dialects().await.unwrap();
+        let dialect_addrs = dialects.iter().map(|d| (d.name.clone(), d.listener.local_addr().unwrap())).collect();
         let (bridge_stop, bridge_stopped) = oneshot::channel::<()>();
         let bridge_task = tokio::spawn(async move {
             bridge
-                .run(listener, async move {
+                .run_all(listener, dialects, async move {
                     let _ = bridge_stopped.await;
                 })
                 .await
@@ -91,6 +133,7 @@ impl Env {
         Self {
             quipd_addr,
             bridge_addr,
+            dialect_addrs,
             quipd_config: cfg,
             quipd_stop: Some(quipd_stop),
             bridge_stop: Some(bridge_stop),
@@ -143,6 +186,21 @@ impl Env {
         setup_tools();
         let path = tests_dir().join("js").join(script);
         self.script("node", &[path.to_str().unwrap()], env).await
+    }
+
+    /// Runs `node bridge/tests/seeds/<name>.mjs` against dialect `name`'s listener with two users' tokens
+    /// (docs in bridge/tests/seeds/README.md); the script exits 0 when the seed's whole flow worked.
+    pub async fn seed(&self, name: &str, script: &str) -> Value {
+        setup_tools();
+        let path = tests_dir().join("seeds").join(script);
+        let env = [
+            ("BRIDGE_URL", self.dialect_url(name)),
+            ("TOKEN_A", self.token("alice")),
+            ("TOKEN_B", self.token("bob")),
+            ("USER_A", "alice".to_owned()),
+            ("USER_B", "bob".to_owned()),
+        ];
+        self.script("node", &[path.to_str().unwrap()], &env).await
     }
 
     /// Runs `bridge/tests/py/<script>` with the venv's Python.

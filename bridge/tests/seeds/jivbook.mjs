@@ -67,7 +67,11 @@ await step('history (REST, page/limit)', async () => {
   const res = await expectHttp(200, 'GET', `/api/chat/${chatId}/messages`, { auth: bearer(b), query: { page: 1, limit: 50 } });
   const data = res.json?.data;
   check(data?.messages?.some((m) => sameId(m._id, sent._id)), 'message not in history', res.json);
-  check(data.pagination?.currentPage === 1 && 'hasMore' in data.pagination, 'pagination shape', data.pagination);
+  check(
+    data.pagination?.currentPage === 1 && 'hasMore' in data.pagination && typeof data.pagination.totalMessages === 'number',
+    'pagination shape',
+    data.pagination,
+  );
 });
 
 // §REST 4. Send Text Message → newMessage at B

@@ -28,7 +28,15 @@ const started = Date.now();
 const sockets = [];
 
 export function log(record) {
-  console.log(JSON.stringify({ t: Date.now() - started, ...record }));
+  let line;
+  try {
+    line = JSON.stringify({ t: Date.now() - started, ...record });
+  } catch {
+    // A step's result that is not plain data (a socket) is left out of the log.
+    const { result, ...rest } = record;
+    line = JSON.stringify({ t: Date.now() - started, ...rest, result: String(result) });
+  }
+  console.log(line);
 }
 
 export function fail(message, detail) {

@@ -57,7 +57,11 @@ await step('history (REST, page/limit)', async () => {
     query: { page: 1, limit: 50 },
   });
   check(res.json?.data?.some((m) => sameId(m._id, sent._id)), 'message not in history', res.json);
-  check(res.json.pagination?.page === 1 && res.json.pagination.limit === 50, 'pagination shape', res.json.pagination);
+  check(
+    res.json.pagination?.page === 1 && res.json.pagination.limit === 50 && typeof res.json.pagination.total === 'number',
+    'pagination shape',
+    res.json.pagination,
+  );
 });
 
 const restSent = await step('send over REST and B receives new:message', async () => {

@@ -25,6 +25,8 @@ use serde_json::{Value, json};
 use crate::error::ApiError;
 use crate::json::{self, Args};
 
+pub mod legacy;
+
 /// Default and largest page sizes the bridge asks quipd for.
 pub const DEFAULT_PAGE: u32 = 50;
 pub const MAX_PAGE: u32 = 200;
@@ -81,6 +83,11 @@ pub const OPERATIONS: &[&str] = &[
 pub async fn run(client: &Client, op: &str, args: &Args) -> Result<Value, ApiError> {
     match op {
         "message:send" => send(client, args).await,
+        // Extensions for legacy dialects (docs/DIALECTS.md): offset paging, block toggling, nothing.
+        "message:history" if args.get("offset").is_some() => legacy::history_by_offset(client, args).await,
+        "conversation:list" if args.get("offset").is_some() => legacy::list_by_offset(client, args).await,
+        "conversation:toggleBlock" => legacy::toggle_block(client, args).await,
+        "noop" => Ok(json!({})),
         "sync" => {
             let done = client.sync().await?;
             Ok(json!({ "globalCursor": done.global_cursor, "replayed": done.replayed }))

@@ -1,0 +1,107 @@
+//! A legacy app's REST routes (its dialect's `[[rest.route]]`s): the request goes through
+//! [`Dialect::rest`], the canonical operation runs ([`ops::run`]), and the answer comes back in the app's
+//! own envelope ([`Dialect::rest_response`], [`Dialect::rest_error`]) with the status of the error code.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter, on};
+use quip_sdk::ErrorCode;
+use serde_json::{Map, Value};
+
+use crate::app::App;
+use crate::dialect::{Ctx, Dialect};
+use crate::error::ApiError;
+use crate::json::Args;
+use crate::{auth, ops};
+
+/// The routes of `app`'s dialect. Path parameters are renamed by position (`{p0}`, `{p1}`): the dialect
+/// matches the path itself, and legacy apps name the same position differently in different routes.
+pub fn router(app: &App) -> Router<App> {
+    let mut by_path: Vec<(String, MethodRouter<App>)> = Vec::new();
+    for route in app.dialect().rest_routes() {
+        let path = positional(&route.axum_path);
+        let Some(filter) =
+            Method::from_bytes(route.method.as_bytes()).ok().and_then(|m| MethodFilter::try_from(m).ok())
+        else {
+            continue;
+        };
+        match by_path.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, existing)) => *existing = std::mem::take(existing).on(filter, handle),
+            None => by_path.push((path, on(filter, handle))),
+        }
+    }
+    by_path.into_iter().fold(Router::new(), |r, (path, method_router)| r.route(&path, method_router))
+}
+
+fn positional(axum_path: &str) -> String {
+    let mut n = 0;
+    axum_path
+        .split('/')
+        .map(|segment| {
+            if segment.starts_with('{') {
+                n += 1;
+                format!("{{p{}}}", n - 1)
+            } else {
+                segment.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+async fn handle(State(app): State<App>, method: Method, headers: HeaderMap, uri: Uri, body: Bytes) -> Response {
+    let dialect = app.dialect().clone();
+    match run(&app, &dialect, &method, &headers, &uri, &body).await {
+        Ok(response) => response,
+        Err(e) => e.response_with(dialect.rest_error(&Ctx::now(), e.status().as_u16(), &e.to_json())),
+    }
+}
+
+async fn run(
+    app: &App,
+    dialect: &Dialect,
+    method: &Method,
+    headers: &HeaderMap,
+    uri: &Uri,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let token =
+        auth::from_sources(dialect.rest_token(), &Value::Null, headers, uri.query()).ok_or_else(auth::missing_token)?;
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if content_type.starts_with("multipart/") {
+        return Err(ApiError::new(ErrorCode::UnsupportedFrame, "file uploads are not supported by the bridge yet"));
+    }
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Null
+    } else {
+        serde_json::from_slice(body).map_err(|e| ApiError::invalid(format!("the body is not valid JSON: {e}")))?
+    };
+    let query: Map<String, Value> = super::query_pairs(uri.query())
+        .into_iter()
+        .filter(|(k, _)| k != "token")
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    let call = dialect
+        .rest(method.as_str(), uri.path(), &query, &body)?
+        .ok_or_else(|| ApiError::not_found("no such route"))?;
+    let client = app.rest().client(&token).await?;
+    let me = client.welcome().map(|w| w.user.id).unwrap_or_default();
+    let result = ops::run(&client, &call.canonical, &Args::from_value(call.payload.clone())?).await?;
+    let response = dialect.rest_response(&call, &Ctx::for_user(me), &result);
+    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK);
+    Ok((status, axum::Json(response.body)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_are_renamed_by_position() {
+        assert_eq!(positional("/api/chat/{chatId}/messages/{id}"), "/api/chat/{p0}/messages/{p1}");
+        assert_eq!(positional("/api/chat/create"), "/api/chat/create");
+    }
+}
