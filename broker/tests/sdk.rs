@@ -152,6 +152,7 @@ async fn a_gateway_carries_many_users_sessions_on_one_connection() {
         quip_sdk::SharedQuicTransport::new(quip_sdk::PoolConfig { max_connections: 1, sessions_per_connection: 2 });
     let (alice, _alice_events) = Client::connect_with(pool.clone(), config(&broker, "alice", "web-1")).await.unwrap();
     let (bob, mut bob_events) = Client::connect_with(pool.clone(), config(&broker, "bob", "web-2")).await.unwrap();
+    assert_eq!(bob.welcome().map(|w| w.user.id), Some("bob".to_owned()), "Welcome is known once connected");
     // Past sessions_per_connection, but max_connections caps the pool: still one connection.
     let (carol, _carol_events) = Client::connect_with(pool.clone(), config(&broker, "carol", "web-3")).await.unwrap();
     assert_eq!((pool.connections(), pool.sessions()), (1, 3));

@@ -87,6 +87,8 @@ impl Client {
         let hello =
             crate::handshake::hello(config.token.clone(), config.device_id.clone(), None, config.resume.clone());
         let live = crate::handshake::open(&*transport, &config, hello).await?;
+        // Known before this returns, so `welcome()` (the user id, limits) is never `None` for a caller.
+        *lock(&shared.welcome) = Some(live.welcome.clone());
 
         let (commands, command_rx) = mpsc::channel(COMMAND_QUEUE);
         let (events, event_rx) = mpsc::channel(config.event_buffer);

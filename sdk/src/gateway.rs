@@ -12,12 +12,13 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use quip_protocol::{FRAME_PREFIX_LEN, ServerBody, ServerFrame};
 use tokio::sync::oneshot;
 
+use crate::shared::lock;
 use crate::transport::{BoxRead, Session, Transport, close_info, dial, transport_error};
 use crate::{ClientConfig, Error};
 
@@ -70,11 +71,6 @@ struct Pooled {
     conn: quinn::Connection,
     routes: Mutex<HashMap<u64, oneshot::Sender<BoxRead>>>,
     sessions: AtomicUsize,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Every critical section is one insert, remove or scan: a poisoned lock still holds sound data.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl SharedQuicTransport {
