@@ -149,47 +149,13 @@ impl Default for MediaConfig {
     }
 }
 
-/// `[log]`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LogConfig {
-    /// `tracing` filter (RUST_LOG, when set, wins).
-    pub filter: String,
-    /// `human` or `json`.
-    pub format: String,
-}
-
-impl Default for LogConfig {
-    fn default() -> Self {
-        Self { filter: "info".to_owned(), format: "human".to_owned() }
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    #[error("config: cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("config: {0}")]
-    Parse(String),
-    #[error("config: {setting} {reason}")]
-    Invalid { setting: &'static str, reason: String },
-}
+pub use quip_service::{ConfigError, LogConfig};
 
 impl Config {
     /// Defaults, overlaid by the TOML file (if any), then by `QUIP_BRIDGE_*` variables from `env`.
     pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
-        let mut value = toml::Value::try_from(Config::default()).map_err(|e| ConfigError::Parse(e.to_string()))?;
-        if let Some(path) = file {
-            let text =
-                std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-            let file_value: toml::Value = toml::from_str(&text).map_err(|e| ConfigError::Parse(e.to_string()))?;
-            merge(&mut value, file_value);
-        }
-        let prefix = format!("{ENV_PREFIX}_");
-        let env: Vec<(String, String)> = env.into_iter().filter(|(k, _)| k.starts_with(&prefix)).collect();
-        apply_env(&mut value, ENV_PREFIX, &env)?;
-        value.try_into().map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))
+        let dialects = quip_service::EnvOverride { var: "QUIP_BRIDGE_DIALECTS", parse: dialects_from_env };
+        quip_service::layered(&Config::default(), file, ENV_PREFIX, env, &[dialects])
     }
 
     /// Checks every setting; the first problem found is returned.
@@ -248,9 +214,7 @@ impl Config {
             let known = crate::media::KNOWN_TYPES.join(", ");
             return invalid("media.allowed_types", &format!("{t:?} is not one the bridge can recognise ({known})"));
         }
-        if !matches!(self.log.format.as_str(), "human" | "json") {
-            return invalid("log.format", "must be \"human\" or \"json\"");
-        }
+        self.log.validate()?;
         self.validate_dialects()
     }
 
@@ -302,60 +266,14 @@ impl Config {
     }
 }
 
-fn merge(base: &mut toml::Value, over: toml::Value) {
-    match (base, over) {
-        (toml::Value::Table(b), toml::Value::Table(o)) => {
-            for (k, v) in o {
-                match b.get_mut(&k) {
-                    Some(existing) => merge(existing, v),
-                    None => {
-                        b.insert(k, v);
-                    }
-                }
-            }
-        }
-        (b, o) => *b = o,
+/// `QUIP_BRIDGE_DIALECTS="jivbook@0.0.0.0:3010,kcs@/kcs"`: comma-separated `name@listen-or-mount`.
+fn dialects_from_env(raw: &str) -> Result<toml::Value, String> {
+    let mut items = Vec::new();
+    for item in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let parsed = DialectListenerConfig::parse(item)?;
+        items.push(toml::Value::try_from(parsed).map_err(|e| e.to_string())?);
     }
-}
-
-fn apply_env(value: &mut toml::Value, prefix: &str, env: &[(String, String)]) -> Result<(), ConfigError> {
-    let toml::Value::Table(table) = value else { return Ok(()) };
-    for (key, slot) in table.iter_mut() {
-        let name = format!("{prefix}_{}", key.to_uppercase());
-        if key == "dialects" && prefix == ENV_PREFIX {
-            let Some((_, raw)) = env.iter().find(|(k, _)| *k == name) else { continue };
-            let mut items = Vec::new();
-            for item in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                let parsed =
-                    DialectListenerConfig::parse(item).map_err(|e| ConfigError::Parse(format!("{name}: {e}")))?;
-                items.push(toml::Value::try_from(parsed).map_err(|e| ConfigError::Parse(e.to_string()))?);
-            }
-            *slot = toml::Value::Array(items);
-            continue;
-        }
-        if slot.is_table() {
-            apply_env(slot, &name, env)?;
-            continue;
-        }
-        let Some((_, raw)) = env.iter().find(|(k, _)| *k == name) else { continue };
-        *slot = match slot {
-            toml::Value::Integer(_) => toml::Value::Integer(
-                raw.parse().map_err(|_| ConfigError::Parse(format!("{name}={raw:?} is not an integer")))?,
-            ),
-            toml::Value::Boolean(_) => toml::Value::Boolean(
-                raw.parse().map_err(|_| ConfigError::Parse(format!("{name}={raw:?} is not true or false")))?,
-            ),
-            toml::Value::Array(_) => toml::Value::Array(
-                raw.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(|s| toml::Value::String(s.to_owned()))
-                    .collect(),
-            ),
-            _ => toml::Value::String(raw.clone()),
-        };
-    }
-    Ok(())
+    Ok(toml::Value::Array(items))
 }
 
 fn shipped_dialects() -> String {
@@ -410,8 +328,10 @@ url_ttl_secs = 3600
 signing_secret = ""
 
 [log]
-filter = "info"
+# "human" or "json" (one object a line, with the socket's session id).
 format = "human"
+# tracing filter, e.g. "info" or "quip_bridge=debug,info".
+filter = "info"
 "#;
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use quip_protocol::family::presence::Presence;
 use quip_protocol::{KeyValue, UserProfile, UserRef};
 use serde_json::{Map, Value, json};
 
+use crate::dialect::hooks::kind;
 use crate::error::ApiError;
 
 /// An enum value's canonical name: its variant in camelCase (`ForEveryone` → `forEveryone`).
@@ -325,17 +326,6 @@ impl Args {
                 .collect(),
             Some(_) => Err(Self::bad(key, "a list of objects")),
         }
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

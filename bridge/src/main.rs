@@ -79,40 +79,6 @@ fn load(cli: &Cli) -> anyhow::Result<Config> {
     Ok(cfg)
 }
 
-fn init_logs(cfg: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cfg.log.filter));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if cfg.log.format == "json" {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-    tracing::info!("signal received");
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -129,7 +95,7 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Run) | None => {}
     }
     let cfg = load(&cli)?;
-    init_logs(&cfg);
+    quip_service::logs::init(&cfg.log);
     let bridge = Bridge::new(cfg)?;
     let listener = bridge.bind().await?;
     println!("quip-bridge listening on http://{}", listener.local_addr()?);
@@ -137,6 +103,6 @@ async fn main() -> anyhow::Result<()> {
     for d in &dialects {
         println!("quip-bridge dialect {} listening on http://{}", d.name, d.listener.local_addr()?);
     }
-    bridge.run_all(listener, dialects, shutdown_signal()).await?;
+    bridge.run_all(listener, dialects, quip_service::signal::shutdown()).await?;
     Ok(())
 }

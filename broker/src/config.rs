@@ -141,15 +141,6 @@ pub struct ShutdownConfig {
     pub drain_timeout_ms: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LogConfig {
-    /// `human` or `json`.
-    pub format: String,
-    /// A tracing filter, e.g. `info` or `quip_broker=debug,info`.
-    pub filter: String,
-}
-
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -211,41 +202,35 @@ impl Default for ShutdownConfig {
     }
 }
 
-impl Default for LogConfig {
-    fn default() -> Self {
-        Self { format: "human".into(), filter: "info".into() }
-    }
-}
-
-/// A configuration that cannot work; the message names the setting.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("config: {0}")]
-    Parse(String),
-    #[error("config: {setting} {reason}")]
-    Invalid { setting: &'static str, reason: String },
-}
+pub use quip_service::{ConfigError, LogConfig};
 
 impl Config {
+    /// A broker for tests and benchmarks on this machine: loopback on ephemeral ports (QUIC and admin),
+    /// fsync durability, rate limits lifted, a short drain.
+    pub fn local(data_dir: &std::path::Path) -> Self {
+        let mut cfg = Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: data_dir.to_owned(),
+            ..Config::default()
+        };
+        cfg.store.durability = crate::config::Durability::Fsync;
+        cfg.admin.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        for profile in [&mut cfg.rate_limits.native, &mut cfg.rate_limits.bridge] {
+            profile.messages_per_minute = 1_000_000;
+            profile.conversations_per_hour = 1_000_000;
+            profile.typing_per_minute = 1_000_000;
+            profile.presence_per_minute = 1_000_000;
+        }
+        cfg.shutdown.drain_timeout_ms = 2_000;
+        cfg
+    }
+
     /// Defaults, overlaid by the TOML file (if any), then by `QUIP_*` variables from `env`.
     pub fn load(
         file: Option<&std::path::Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        let mut value = toml::Value::try_from(Config::default()).map_err(|e| ConfigError::Parse(e.to_string()))?;
-        if let Some(path) = file {
-            let text =
-                std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-            let file_value: toml::Value = toml::from_str(&text).map_err(|e| ConfigError::Parse(e.to_string()))?;
-            merge(&mut value, file_value);
-        }
-        let env: Vec<(String, String)> = env.into_iter().filter(|(k, _)| k.starts_with("QUIP_")).collect();
-        apply_env(&mut value, "QUIP", &env)?;
-        let config: Config = value.try_into().map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
-        Ok(config)
+        quip_service::layered(&Config::default(), file, "QUIP", env, &[])
     }
 
     /// Checks every setting; the first problem found is returned.
@@ -294,57 +279,8 @@ impl Config {
         if !self.admin.token.is_empty() && self.admin.token.len() < 32 {
             return invalid("admin.token", "must be at least 32 bytes");
         }
-        if !matches!(self.log.format.as_str(), "human" | "json") {
-            return invalid("log.format", "must be \"human\" or \"json\"");
-        }
-        Ok(())
+        self.log.validate()
     }
-}
-
-fn merge(base: &mut toml::Value, over: toml::Value) {
-    match (base, over) {
-        (toml::Value::Table(b), toml::Value::Table(o)) => {
-            for (k, v) in o {
-                match b.get_mut(&k) {
-                    Some(existing) => merge(existing, v),
-                    None => {
-                        b.insert(k, v);
-                    }
-                }
-            }
-        }
-        (b, o) => *b = o,
-    }
-}
-
-fn apply_env(value: &mut toml::Value, prefix: &str, env: &[(String, String)]) -> Result<(), ConfigError> {
-    let toml::Value::Table(table) = value else { return Ok(()) };
-    for (key, slot) in table.iter_mut() {
-        let name = format!("{prefix}_{}", key.to_uppercase());
-        if slot.is_table() {
-            apply_env(slot, &name, env)?;
-            continue;
-        }
-        let Some((_, raw)) = env.iter().find(|(k, _)| *k == name) else { continue };
-        *slot = match slot {
-            toml::Value::Integer(_) => toml::Value::Integer(
-                raw.parse().map_err(|_| ConfigError::Parse(format!("{name}={raw:?} is not an integer")))?,
-            ),
-            toml::Value::Boolean(_) => toml::Value::Boolean(
-                raw.parse().map_err(|_| ConfigError::Parse(format!("{name}={raw:?} is not true or false")))?,
-            ),
-            // Lists are comma-separated.
-            toml::Value::Array(_) => toml::Value::Array(
-                raw.split(',')
-                    .map(str::trim)
-                    .filter(|v| !v.is_empty())
-                    .map(|v| toml::Value::String(v.into()))
-                    .collect(),
-            ),
-            _ => toml::Value::String(raw.clone()),
-        };
-    }
-    Ok(())
 }
 
 /// `quipd config example`: every setting with its default and a comment.

@@ -79,40 +79,6 @@ fn mint(cfg: &Config, user: &str, name: Option<&str>, ttl: u64) -> anyhow::Resul
     auth.mint(&dev_claims(user, name, now, ttl, &cfg.auth)).context("cannot sign the token")
 }
 
-fn init_logs(cfg: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cfg.log.filter));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if cfg.log.format == "json" {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-    tracing::info!("signal received");
-}
-
 /// SIGHUP reloads the TLS certificate and key from disk (new connections get them; none is dropped).
 fn reload_tls_on_sighup(reloader: quip_broker::TlsReloader) {
     #[cfg(unix)]
@@ -152,7 +118,7 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let cfg = load(&cli)?;
-    init_logs(&cfg);
+    quip_service::logs::init(&cfg.log);
     let dev_token =
         if cfg.auth.hs256_secret.is_empty() { Some(mint(&cfg, "alice", Some("Alice"), 86_400)?) } else { None };
     let server = Server::bind(cfg.clone())?;
@@ -176,6 +142,6 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     reload_tls_on_sighup(server.tls_reloader());
-    server.run(shutdown_signal()).await?;
+    server.run(quip_service::signal::shutdown()).await?;
     Ok(())
 }

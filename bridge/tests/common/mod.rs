@@ -34,21 +34,7 @@ pub struct Env {
 }
 
 pub fn quipd_config(dir: &Path) -> quip_broker::config::Config {
-    let mut cfg = quip_broker::config::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.to_owned(),
-        ..Default::default()
-    };
-    cfg.admin.listen = "127.0.0.1:0".parse().unwrap();
-    cfg.rate_limits.native.messages_per_minute = 1_000_000;
-    cfg.rate_limits.native.conversations_per_hour = 1_000_000;
-    // The bridge's sessions are gateway sessions: quipd applies the bridge profile to them.
-    cfg.rate_limits.bridge.messages_per_minute = 1_000_000;
-    cfg.rate_limits.bridge.conversations_per_hour = 1_000_000;
-    cfg.rate_limits.bridge.typing_per_minute = 1_000_000;
-    cfg.rate_limits.bridge.presence_per_minute = 1_000_000;
-    cfg.shutdown.drain_timeout_ms = 2_000;
-    cfg
+    quip_broker::config::Config::local(dir)
 }
 
 impl Env {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use quip_broker::Server;
 use quip_broker::auth::{Authenticator, Claims, dev_claims};
-use quip_broker::config::{Config, Durability};
+use quip_broker::config::Config;
 use quip_protocol::family::messages::{Direction, GetHistory, Message, MessageAck, SendMessage};
 use quip_protocol::family::session::{Hello, Welcome};
 use quip_protocol::{ClientBody, ClientFrame, ErrorCode, ErrorReply, FrameDecoder, Limits, ServerBody, ServerFrame};
@@ -37,14 +37,7 @@ pub struct TestBroker {
 }
 
 pub fn config(data_dir: &Path) -> Config {
-    let mut cfg = Config { listen: "127.0.0.1:0".parse().unwrap(), data_dir: data_dir.to_owned(), ..Config::default() };
-    cfg.store.durability = Durability::Fsync;
-    cfg.admin.listen = "127.0.0.1:0".parse().unwrap();
-    // Tests send thousands of messages a second; the rate-limit test sets its own limits.
-    cfg.rate_limits.native.messages_per_minute = 1_000_000;
-    cfg.rate_limits.native.conversations_per_hour = 1_000_000;
-    cfg.shutdown.drain_timeout_ms = 2_000;
-    cfg
+    Config::local(data_dir)
 }
 
 impl TestBroker {
