@@ -23,6 +23,7 @@ pub struct Config {
     pub cors: CorsConfig,
     pub media: MediaConfig,
     pub log: LogConfig,
+    pub admin: AdminConfig,
     /// `[[dialects]]`: legacy apps served on listeners (or path prefixes) of their own.
     pub dialects: Vec<DialectListenerConfig>,
 }
@@ -35,6 +36,7 @@ impl Default for Config {
             cors: CorsConfig::default(),
             media: MediaConfig::default(),
             log: LogConfig::default(),
+            admin: AdminConfig::default(),
             dialects: Vec::new(),
         }
     }
@@ -116,6 +118,20 @@ impl UpstreamConfig {
 pub struct CorsConfig {
     /// Allowed origins (`https://app.example.com`); `*` allows any; empty allows none (same-origin only).
     pub origins: Vec<String>,
+}
+
+/// `[admin]`: the operators' listener, apart from client traffic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdminConfig {
+    /// TCP address serving `/metrics` (Prometheus), `/healthz` and `/readyz`.
+    pub listen: SocketAddr,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        Self { listen: SocketAddr::from(([127, 0, 0, 1], 9481)) }
+    }
 }
 
 /// `[media]`: uploads kept on local disk and served back through signed, expiring URLs.
@@ -332,6 +348,11 @@ signing_secret = ""
 format = "human"
 # tracing filter, e.g. "info" or "quip_bridge=debug,info".
 filter = "info"
+
+[admin]
+# TCP address of the admin listener: /metrics (Prometheus), /healthz, /readyz. Keep it off the public
+# network.
+listen = "127.0.0.1:9481"
 "#;
 
 #[cfg(test)]

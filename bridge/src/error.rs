@@ -121,6 +121,7 @@ impl ApiError {
     /// This error as an HTTP response with `body` (the canonical envelope or a dialect's error body), its
     /// status, `Retry-After` and `WWW-Authenticate`.
     pub fn response_with(&self, body: Value) -> Response {
+        crate::telemetry::error(self.code.name());
         let mut response = (self.status(), axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after_secs() {
             if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {

@@ -19,8 +19,9 @@ pub mod rest;
 pub mod rest_clients;
 pub mod server;
 pub mod socket;
+pub mod telemetry;
 pub mod upstream;
 
 pub use config::Config;
 pub use error::ApiError;
-pub use server::{Bridge, BridgeError};
+pub use server::{Bridge, BridgeError, Listeners};

@@ -97,12 +97,12 @@ async fn main() -> anyhow::Result<()> {
     let cfg = load(&cli)?;
     quip_service::logs::init(&cfg.log);
     let bridge = Bridge::new(cfg)?;
-    let listener = bridge.bind().await?;
-    println!("quip-bridge listening on http://{}", listener.local_addr()?);
-    let dialects = bridge.bind_dialects().await?;
-    for d in &dialects {
+    let listeners = bridge.bind_all().await?;
+    println!("quip-bridge listening on http://{}", listeners.main.local_addr()?);
+    for d in &listeners.dialects {
         println!("quip-bridge dialect {} listening on http://{}", d.name, d.listener.local_addr()?);
     }
-    bridge.run_all(listener, dialects, quip_service::signal::shutdown()).await?;
+    println!("quip-bridge admin (/metrics) on http://{}", listeners.admin.local_addr()?);
+    bridge.run_all(listeners, quip_service::signal::shutdown()).await?;
     Ok(())
 }

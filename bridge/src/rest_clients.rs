@@ -127,6 +127,15 @@ impl RestClients {
         }
     }
 
+    /// How many sessions are held.
+    pub fn len(&self) -> usize {
+        lock(&self.entries).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// How often [`sweep`](Self::sweep) should run.
     pub fn sweep_interval(&self) -> Duration {
         (self.idle / 2).max(Duration::from_secs(1))

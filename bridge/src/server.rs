@@ -1,7 +1,8 @@
 //! The HTTP listeners: the main one (Socket.IO at `/socket.io/`, REST under `/api`, `/healthz`, `/readyz`,
-//! the web page at `/`, in the canonical vocabulary, plus any dialect mounted under a path prefix) and one
+//! the web page at `/`, in the canonical vocabulary, plus any dialect mounted under a path prefix), one
 //! per `[[dialects]]` entry with a `listen` address (that dialect's Socket.IO and REST, then the canonical
-//! REST); graceful shutdown of all of them together.
+//! REST), and the admin listener (`/metrics`, `/healthz`, `/readyz`); graceful shutdown of all of them
+//! together, the admin listener last so that probes see the drain.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -52,6 +53,14 @@ pub struct DialectListener {
     pub listener: TcpListener,
 }
 
+/// Every listener of a bridge, bound: the main one, the dialects' own, the admin one.
+#[derive(Debug)]
+pub struct Listeners {
+    pub main: TcpListener,
+    pub dialects: Vec<DialectListener>,
+    pub admin: TcpListener,
+}
+
 impl Bridge {
     /// Validates `config`, loads its dialects and prepares the upstream seam (reads the CA file if one is
     /// configured).
@@ -73,6 +82,16 @@ impl Bridge {
         TcpListener::bind(addr).await.map_err(|source| BridgeError::Bind { addr, source })
     }
 
+    /// Binds the main, dialect and admin addresses of the configuration.
+    pub async fn bind_all(&self) -> Result<Listeners, BridgeError> {
+        let admin = self.app.config().admin.listen;
+        Ok(Listeners {
+            main: self.bind().await?,
+            dialects: self.bind_dialects().await?,
+            admin: TcpListener::bind(admin).await.map_err(|source| BridgeError::Bind { addr: admin, source })?,
+        })
+    }
+
     /// Binds the listen address of every dialect that has one, in configuration order.
     pub async fn bind_dialects(&self) -> Result<Vec<DialectListener>, BridgeError> {
         let mut bound = Vec::new();
@@ -84,25 +103,28 @@ impl Bridge {
         Ok(bound)
     }
 
-    /// Binds the dialects' listeners, then serves like [`Self::run_all`].
+    /// Binds the dialects' and the admin listeners, then serves like [`Self::run_all`].
     pub async fn run(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), BridgeError> {
         let dialects = self.bind_dialects().await?;
-        self.run_all(listener, dialects, shutdown).await
+        let addr = self.app.config().admin.listen;
+        let admin = TcpListener::bind(addr).await.map_err(|source| BridgeError::Bind { addr, source })?;
+        self.run_all(Listeners { main: listener, dialects, admin }, shutdown).await
     }
 
-    /// Serves the main listener and the dialects' listeners until `shutdown` resolves, then stops
-    /// accepting, disconnects every socket (closing their upstream sessions), closes the REST sessions and
-    /// returns once every connection is done.
+    /// Serves every listener until `shutdown` resolves, then: readiness goes false, the client listeners
+    /// stop accepting, every socket is disconnected (closing its upstream session), the REST sessions are
+    /// closed; once every client connection is done, the admin listener stops too.
     pub async fn run_all(
         self,
-        listener: TcpListener,
-        dialect_listeners: Vec<DialectListener>,
+        listeners: Listeners,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), BridgeError> {
+        crate::telemetry::install();
+        let Listeners { main: listener, dialects: dialect_listeners, admin } = listeners;
         let app = self.app;
         let mut ios = Vec::new();
         let mut main = router(&app);
@@ -117,7 +139,11 @@ impl Bridge {
         }
         let (layer, io) = socket_layer(&app, "/socket.io".to_owned());
         ios.push(io);
-        let main = main.layer(layer).layer(cors(app.config())).layer(TraceLayer::new_for_http());
+        let main = main
+            .layer(axum::middleware::from_fn(crate::telemetry::http))
+            .layer(layer)
+            .layer(cors(app.config()))
+            .layer(TraceLayer::new_for_http());
 
         let mut servers = vec![(listener, main)];
         for bound in dialect_listeners {
@@ -134,6 +160,7 @@ impl Bridge {
                 .with_state(app.clone())
                 .merge(rest::dialect::router(&dapp).with_state(dapp.clone()))
                 .fallback_service(canonical)
+                .layer(axum::middleware::from_fn(crate::telemetry::http))
                 .layer(layer)
                 .layer(cors(app.config()))
                 .layer(TraceLayer::new_for_http());
@@ -146,7 +173,9 @@ impl Bridge {
                 let mut tick = tokio::time::interval(app.rest().sweep_interval());
                 loop {
                     tick.tick().await;
-                    app.rest().sweep().await;
+                    let held = app.rest().sweep().await;
+                    metrics::gauge!("quip_bridge_rest_sessions").set(held as f64);
+                    quip_service::metrics::upkeep();
                 }
             }
         });
@@ -164,6 +193,19 @@ impl Bridge {
                 let _ = stop_tx.send(true);
             })
         };
+        let (admin_stop, mut admin_stopped) = tokio::sync::watch::channel(false);
+        let admin_router = admin_router(&app);
+        let admin_task = tokio::spawn(async move {
+            if let Ok(addr) = admin.local_addr() {
+                tracing::info!(%addr, "admin listener (/metrics, /healthz, /readyz)");
+            }
+            let stopped = async move {
+                let _ = admin_stopped.wait_for(|s| *s).await;
+            };
+            if let Err(e) = axum::serve(admin, admin_router).with_graceful_shutdown(stopped).await {
+                tracing::warn!(error = %e, "admin listener failed");
+            }
+        });
         let mut tasks = Vec::new();
         for (listener, router) in servers {
             if let Ok(addr) = listener.local_addr() {
@@ -189,6 +231,10 @@ impl Bridge {
         drain.abort();
         sweeper.abort();
         app.rest().close_all().await;
+        admin_stop.send_replace(true);
+        if let Err(e) = admin_task.await {
+            tracing::warn!(error = %e, "admin listener task failed");
+        }
         tracing::info!("quip-bridge stopped");
         served
     }
@@ -208,6 +254,20 @@ fn router(app: &App) -> Router {
         .route("/readyz", get(readyz))
         .nest("/api", rest::router())
         .with_state(app.clone())
+}
+
+/// The admin listener: Prometheus text at `/metrics`, and the probes.
+fn admin_router(app: &App) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics_text))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(app.clone())
+}
+
+async fn metrics_text(axum::extract::State(app): axum::extract::State<App>) -> impl IntoResponse {
+    metrics::gauge!("quip_bridge_rest_sessions").set(app.rest().len() as f64);
+    ([(header::CONTENT_TYPE, quip_service::metrics::CONTENT_TYPE)], quip_service::metrics::render())
 }
 
 async fn page() -> impl IntoResponse {

@@ -116,7 +116,7 @@ impl Server {
     /// period after a user's last device disconnects).
     pub fn bind_with(cfg: Config, presence: PresenceConfig) -> Result<Self, ServerError> {
         cfg.validate()?;
-        crate::telemetry::handle();
+        crate::telemetry::install();
         std::fs::create_dir_all(&cfg.data_dir)
             .map_err(|e| ServerError::DataDir(cfg.data_dir.display().to_string(), e))?;
         let tls = TlsMaterial::load(&cfg.tls, &cfg.data_dir)?;
@@ -226,7 +226,7 @@ impl Server {
             let mut tick = tokio::time::interval(Duration::from_secs(5));
             loop {
                 tick.tick().await;
-                crate::telemetry::upkeep();
+                quip_service::metrics::upkeep();
                 stats.upkeep();
             }
         });

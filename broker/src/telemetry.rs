@@ -3,40 +3,13 @@
 //! counters, `_seconds` histograms in base units, and no label with unbounded values (no user or
 //! conversation ids).
 
-use std::sync::OnceLock;
-
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-
-static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
-
-/// Histogram buckets for latencies, in seconds (100 µs to 10 s).
-const SECONDS: &[f64] =
-    &[0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
-
-/// Installs the recorder the first time it is called; later calls (more servers in one process, as in
-/// tests) share it. `None` when another recorder was installed first.
-pub fn handle() -> Option<&'static PrometheusHandle> {
-    HANDLE
-        .get_or_init(|| {
-            let builder = match PrometheusBuilder::new().set_buckets(SECONDS) {
-                Ok(b) => b,
-                Err(e) => {
-                    tracing::warn!(error = %e, "metrics: bad buckets");
-                    return None;
-                }
-            };
-            match builder.install_recorder() {
-                Ok(handle) => {
-                    describe();
-                    Some(handle)
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "metrics: a recorder is already installed; /metrics is empty");
-                    None
-                }
-            }
-        })
-        .as_ref()
+/// Installs the process-wide recorder (shared with a bridge in the same process) and describes quipd's
+/// series, once.
+pub fn install() {
+    static DESCRIBED: std::sync::Once = std::sync::Once::new();
+    if quip_service::metrics::handle().is_some() {
+        DESCRIBED.call_once(describe);
+    }
 }
 
 fn describe() {
@@ -73,12 +46,5 @@ fn describe() {
 
 /// The text exposition of every metric.
 pub fn render() -> String {
-    handle().map(PrometheusHandle::render).unwrap_or_default()
-}
-
-/// Periodic housekeeping of the recorder (call every few seconds).
-pub fn upkeep() {
-    if let Some(h) = handle() {
-        h.run_upkeep();
-    }
+    quip_service::metrics::render()
 }

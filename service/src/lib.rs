@@ -1,9 +1,10 @@
 //! What both of Quip's binaries, `quipd` and `quip-bridge`, do the same way: configuration layered from
-//! defaults, a TOML file and the environment; `tracing` logs in a human or JSON format; the signals that
-//! start a graceful shutdown.
+//! defaults, a TOML file and the environment; `tracing` logs in a human or JSON format; the Prometheus
+//! recorder; the signals that start a graceful shutdown.
 
 pub mod config;
 pub mod logs;
+pub mod metrics;
 pub mod signal;
 
 pub use config::{ConfigError, EnvOverride, layered};

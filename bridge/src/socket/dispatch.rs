@@ -48,7 +48,11 @@ pub(super) async fn on_event(
         super::legacy::on_event(s, name, payload, ack, wanted, app.dialect().clone()).await;
         return;
     }
+    crate::telemetry::event_in(&name);
     let result = handle(&s, &name, payload).await;
+    if let Err(e) = &result {
+        crate::telemetry::error(e.code.name());
+    }
     if wanted {
         let envelope = match &result {
             Ok(data) => json!({ "success": true, "data": data }),

@@ -35,10 +35,12 @@ pub(super) async fn on_event(
     let inbound = match dialect.inbound(&event, payload) {
         Ok(inbound) => inbound,
         Err(e) => {
+            crate::telemetry::event_in("unknown");
             answer_error(&s, &dialect, None, &event, &ctx, &ApiError::from(e), ack, wanted).await;
             return;
         }
     };
+    crate::telemetry::event_in(&inbound.canonical);
     match run(&session, &inbound.canonical, inbound.payload.clone()).await {
         Ok(data) => {
             let reply = dialect.reply(&inbound, &ctx, &data);
@@ -69,6 +71,7 @@ async fn answer_error(
     ack: AckSender,
     wanted: bool,
 ) {
+    crate::telemetry::error(error.code.name());
     let reply = dialect.reply_error(inbound, event, ctx, &error.to_json());
     if wanted {
         if let Err(e) = ack.send(&reply.callback.unwrap_or_else(|| error.envelope())) {

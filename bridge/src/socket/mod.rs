@@ -33,6 +33,8 @@ pub(crate) struct SocketSession {
     pub(crate) device_id: String,
     /// The token's user.
     pub(crate) user_id: String,
+    /// The transport the socket connected with (a metrics label).
+    transport: &'static str,
     /// Conversations this socket joined (`conversation:join`): a dialect's conversation-room events
     /// reach only these.
     joined: Arc<Mutex<HashSet<String>>>,
@@ -112,7 +114,14 @@ async fn authenticate(
     TryData(auth): TryData<Value>,
     State(app): State<App>,
 ) -> Result<(), ConnectRefused> {
-    let auth = auth.unwrap_or(Value::Null);
+    let opened = open_session(&s, auth.unwrap_or(Value::Null), &app).await;
+    if let Err(ConnectRefused(e)) = &opened {
+        crate::telemetry::socket_refused(e.code.name());
+    }
+    opened
+}
+
+async fn open_session(s: &SocketRef, auth: Value, app: &App) -> Result<(), ConnectRefused> {
     let parts = s.req_parts();
     let query = parts.uri.query();
     let connect = app.dialect().connect_spec();
@@ -144,6 +153,7 @@ async fn authenticate(
                 events: Arc::new(Mutex::new(Some(events))),
                 device_id,
                 user_id,
+                transport: crate::telemetry::transport(s.transport_type()),
                 joined: Arc::default(),
                 calls: Arc::default(),
                 names: Arc::default(),
@@ -170,6 +180,7 @@ async fn on_connect(s: SocketRef, State(app): State<App>) {
         return;
     };
     tracing::debug!(socket = %s.id, device = %session.device_id, "socket connected");
+    crate::telemetry::socket_opened(session.transport);
     s.on_fallback(dispatch::on_event);
     s.on_disconnect(on_disconnect);
     tokio::spawn(outbound::pump(s.clone(), session.clone(), events, app.dialect().clone()));
@@ -177,6 +188,7 @@ async fn on_connect(s: SocketRef, State(app): State<App>) {
 
 async fn on_disconnect(s: SocketRef) {
     if let Some(session) = s.extensions.remove::<SocketSession>() {
+        crate::telemetry::socket_closed(session.transport);
         tracing::debug!(socket = %s.id, device = %session.device_id, "socket disconnected; closing its upstream session");
         session.client.close().await;
     }

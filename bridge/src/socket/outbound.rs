@@ -60,7 +60,10 @@ pub async fn emit(s: &SocketRef, event: &str, data: Option<&Value>) -> bool {
             None => s.emit(event, &()),
         };
         match sent {
-            Ok(()) => return true,
+            Ok(()) => {
+                crate::telemetry::event_out();
+                return true;
+            }
             Err(SendError::Socket(SocketError::InternalChannelFull)) if waited < STUCK_AFTER => {
                 tokio::time::sleep(RETRY_EVERY).await;
                 waited += RETRY_EVERY;

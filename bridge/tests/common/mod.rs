@@ -23,7 +23,11 @@ pub const SCRIPT_TIMEOUT: Duration = Duration::from_secs(60);
 /// quipd and a bridge in front of it.
 pub struct Env {
     pub quipd_addr: SocketAddr,
+    /// quipd's admin listener (`/metrics`).
+    pub quipd_admin_addr: SocketAddr,
     pub bridge_addr: SocketAddr,
+    /// The bridge's admin listener (`/metrics`).
+    pub bridge_admin_addr: SocketAddr,
     /// The listeners of the bridge's dialects: name and address.
     pub dialect_addrs: Vec<(String, SocketAddr)>,
     quipd_config: quip_broker::config::Config,
@@ -85,6 +89,7 @@ impl Env {
         tweak(&mut cfg);
         let server = Server::bind_with(cfg.clone(), presence).unwrap();
         let quipd_addr = server.local_addr().unwrap();
+        let quipd_admin_addr = server.admin_addr().unwrap();
         let fingerprint = server.fingerprint().to_owned();
         let (quipd_stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -102,15 +107,17 @@ impl Env {
         bridge_cfg.media.dir = dir.path().join("media");
         bridge_cfg.cors.origins = vec!["*".into()];
         bridge_tweak(&mut bridge_cfg);
+        bridge_cfg.admin.listen = "127.0.0.1:0".parse().unwrap();
         let bridge = Bridge::new(bridge_cfg).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let bridge_addr = listener.local_addr().unwrap();
-        let dialects = bridge.bind_dialects().await.unwrap();
-        let dialect_addrs = dialects.iter().map(|d| (d.name.clone(), d.listener.local_addr().unwrap())).collect();
+        let listeners = bridge.bind_all().await.unwrap();
+        let bridge_addr = listeners.main.local_addr().unwrap();
+        let bridge_admin_addr = listeners.admin.local_addr().unwrap();
+        let dialect_addrs =
+            listeners.dialects.iter().map(|d| (d.name.clone(), d.listener.local_addr().unwrap())).collect();
         let (bridge_stop, bridge_stopped) = oneshot::channel::<()>();
         let bridge_task = tokio::spawn(async move {
             bridge
-                .run_all(listener, dialects, async move {
+                .run_all(listeners, async move {
                     let _ = bridge_stopped.await;
                 })
                 .await
@@ -118,7 +125,9 @@ impl Env {
         });
         Self {
             quipd_addr,
+            quipd_admin_addr,
             bridge_addr,
+            bridge_admin_addr,
             dialect_addrs,
             quipd_config: cfg,
             quipd_stop: Some(quipd_stop),
@@ -195,6 +204,16 @@ impl Env {
         let python = tools_dir().join("bridge-venv").join("bin").join("python");
         let path = tests_dir().join("py").join(script);
         self.script(python.to_str().unwrap(), &[path.to_str().unwrap()], env).await
+    }
+
+    /// Runs `bridge/tests/py/<script>` with the venv's Python and command-line `args`.
+    pub async fn python_args(&self, script: &str, args: &[String]) -> Value {
+        setup_tools();
+        let python = tools_dir().join("bridge-venv").join("bin").join("python");
+        let path = tests_dir().join("py").join(script);
+        let mut all = vec![path.to_str().unwrap()];
+        all.extend(args.iter().map(String::as_str));
+        self.script(python.to_str().unwrap(), &all, &[]).await
     }
 
     async fn script(&self, program: &str, args: &[&str], env: &[(&str, String)]) -> Value {
@@ -292,4 +311,16 @@ pub fn setup_tools() {
             .expect("cannot run scripts/setup-bridge-tests");
         assert!(status.success(), "scripts/setup-bridge-tests failed");
     });
+}
+
+/// Whether `check` turns true within ten seconds (polled every 50 ms).
+pub async fn until<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F) -> bool {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
 }
