@@ -14,6 +14,7 @@
 
 #[path = "crash/harness.rs"]
 mod harness;
+#[allow(dead_code)] // shared with tests/logs.rs, which uses other helpers of it
 #[path = "crash/quipd.rs"]
 mod quipd;
 #[path = "crash/rng.rs"]

@@ -11,6 +11,7 @@ use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Event, SocketRef, State, TryData};
 use socketioxide::handler::{FromMessageParts, Value as PacketValue};
 use socketioxide::socket::Socket;
+use tracing::Instrument;
 
 use super::SocketSession;
 use super::outbound::emit;
@@ -43,7 +44,11 @@ pub(super) async fn on_event(
     AckWanted(wanted): AckWanted,
     State(app): State<App>,
 ) {
-    let payload = payload.unwrap_or(Value::Null);
+    let span = tracing::info_span!("socket", id = %s.id, event = %name);
+    handle_event(s, name, payload.unwrap_or(Value::Null), ack, wanted, app).instrument(span).await;
+}
+
+async fn handle_event(s: SocketRef, name: String, payload: Value, ack: AckSender, wanted: bool, app: App) {
     if !app.dialect().is_identity() {
         super::legacy::on_event(s, name, payload, ack, wanted, app.dialect().clone()).await;
         return;

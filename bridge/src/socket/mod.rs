@@ -19,6 +19,7 @@ use serde_json::Value;
 use socketioxide::SocketIo;
 use socketioxide::extract::{SocketRef, State, TryData};
 use socketioxide::handler::ConnectHandler;
+use tracing::Instrument;
 
 use crate::app::App;
 use crate::upstream::{SessionParams, device_id};
@@ -183,7 +184,8 @@ async fn on_connect(s: SocketRef, State(app): State<App>) {
     crate::telemetry::socket_opened(session.transport);
     s.on_fallback(dispatch::on_event);
     s.on_disconnect(on_disconnect);
-    tokio::spawn(outbound::pump(s.clone(), session.clone(), events, app.dialect().clone()));
+    let span = tracing::info_span!("socket", id = %s.id, user = %session.user_id);
+    tokio::spawn(outbound::pump(s.clone(), session.clone(), events, app.dialect().clone()).instrument(span));
 }
 
 async fn on_disconnect(s: SocketRef) {

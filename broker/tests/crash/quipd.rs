@@ -149,6 +149,14 @@ conversations_per_hour = 1000000
         auth.mint(&quip_broker::auth::dev_claims(user, Some(user), now, 3600, &auth_cfg)).unwrap()
     }
 
+    /// Rewrites the `[log]` settings of the configuration (for the next start).
+    pub fn log_as(&self, filter: &str, format: &str) {
+        let text = std::fs::read_to_string(&self.config).unwrap();
+        let text =
+            text.replace("[log]\nfilter = \"warn\"", &format!("[log]\nfilter = \"{filter}\"\nformat = \"{format}\""));
+        std::fs::write(&self.config, text).unwrap();
+    }
+
     /// The last lines quipd logged (for a failure message).
     pub fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
@@ -169,6 +177,18 @@ impl Quipd {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// SIGTERM (a graceful stop), then reap it; fails unless quipd exits with status 0.
+    pub async fn terminate(mut self) -> Result<(), String> {
+        let pid = self.child.id().ok_or("quipd already reaped")?;
+        let sent = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+        sent.map_err(|e| format!("kill -TERM: {e}"))?;
+        let status = tokio::time::timeout(START_TIMEOUT, self.child.wait())
+            .await
+            .map_err(|_| "quipd did not stop after SIGTERM".to_owned())?
+            .map_err(|e| e.to_string())?;
+        if status.success() { Ok(()) } else { Err(format!("quipd ended with {status}")) }
     }
 
     /// SIGKILL, then reap it. Fails if quipd had already died on its own.
