@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """Checks of deploy/ that need no external tool, run by scripts/check-deploy (in its venv: PyYAML).
 
-  lint.py metrics   ROOT [SCRAPE]          every metric and label the alert rules and the dashboard use is one
-                                           quipd exports (its metrics macros in broker/src); with SCRAPE (a
+  lint.py metrics   ROOT [SCRAPE [JOB]]    every metric and label the alert rules and the dashboard use is one
+                                           quipd or quip-bridge exports (the metrics macros in broker/src and
+                                           bridge/src), selected under the job that exports it; with SCRAPE (a
                                            live /metrics text), every scraped name is one the macros declare
+                                           (with JOB, quipd or quip-bridge: declared by that program)
   lint.py dash-rules ROOT OUT              the dashboard's queries as a rules file, for `promtool check rules`
   lint.py k8s       ROOT                   cross-references of the Kubernetes manifests
+  lint.py scrape    ROOT                   prometheus.yml's jobs scrape compose's admin listeners (not
+                                           published beyond loopback); the systemd units keep them on loopback
   lint.py env       ROOT QUIPD_EXAMPLE     every QUIP_* / QUIP_BRIDGE_* variable set in deploy/ is a setting
 
 Prints what is wrong and exits 1; prints nothing when all is well.
@@ -28,33 +32,98 @@ def problem(msg: str) -> None:
     PROBLEMS.append(msg)
 
 
-# ---------------------------------------------------------------- what quipd exports
+# ---------------------------------------------------------------- what quipd and quip-bridge export
 
-MACRO = re.compile(
-    r'\b(counter|gauge|histogram)!\(\s*"([A-Za-z_:][A-Za-z0-9_:]*)"((?:\s*,\s*"[A-Za-z_][A-Za-z0-9_]*"\s*=>\s*[^,)]+)*)\s*\)',
-    re.S,
-)
+# The programs whose series the alerts and the dashboard may use: (scrape job, source tree, telemetry module).
+SOURCES = [("quipd", "broker/src", "broker/src/telemetry.rs"), ("quip-bridge", "bridge/src", "bridge/src/telemetry.rs")]
+# Where the recorder is built (histogram buckets): one recorder for both programs since quip-service has it.
+RECORDER_FILES = ["service/src/metrics.rs", "broker/src/telemetry.rs", "bridge/src/telemetry.rs"]
+
+MACRO_START = re.compile(r"\b(counter|gauge|histogram)!\(")
 DESCRIBE = re.compile(r'\bdescribe_(counter|gauge|histogram)!\(\s*"([A-Za-z_:][A-Za-z0-9_:]*)"', re.S)
-LABEL = re.compile(r'"([A-Za-z_][A-Za-z0-9_]*)"\s*=>\s*([^,)]+)')
+NAME_ARG = re.compile(r'"([A-Za-z_:][A-Za-z0-9_:]*)"')
+LABEL_ARG = re.compile(r'"([A-Za-z_][A-Za-z0-9_]*)"\s*=>\s*(.+)', re.S)
+# A computed label value that is an error code's name (quip_protocol's ErrorCode::name).
+CODE_EXPR = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_.]*\.)?code(?:\.name\(\))?$")
+
+
+def macro_args(text: str, start: int) -> list[str]:
+    """The top-level, comma-separated arguments of the macro call whose `(` is at text[start - 1]."""
+    args, depth, cur, i = [], 0, [], start
+    while i < len(text):
+        c = text[i]
+        if c == '"':
+            j = i + 1
+            while j < len(text) and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            cur.append(text[i:j + 1])
+            i = j + 1
+            continue
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            if depth == 0:
+                args.append("".join(cur).strip())
+                return [a for a in args if a]
+            depth -= 1
+        elif c == "," and depth == 0:
+            args.append("".join(cur).strip())
+            cur = []
+            i += 1
+            continue
+        cur.append(c)
+        i += 1
+    return []
+
+
+def match_arms(text: str, fn: str) -> set[str] | None:
+    """The string literals a small `fn NAME(...) -> &'static str { match ... }` returns."""
+    m = re.search(rf"\bfn {fn}\([^)]*\)\s*->\s*&'static str\s*\{{(.*?)\n\}}", text, re.S)
+    return set(re.findall(r'=>\s*"([^"]*)"', m.group(1))) or None if m else None
 
 
 def exported(root: Path) -> dict[str, dict]:
-    """name -> {"type": ..., "labels": {key: set of literal values, or None when computed}}."""
+    """name -> {"type", "job", "labels": {key: set of values, or None when some are computed and unknown}}."""
+    codes = error_codes(root)
     out: dict[str, dict] = {}
-    for path in sorted((root / "broker" / "src").rglob("*.rs")):
-        text = path.read_text()
-        for kind, name, labels in MACRO.findall(text):
-            m = out.setdefault(name, {"type": kind, "labels": {}, "described": False})
-            if m["type"] != kind:
-                problem(f"broker/src: {name} is recorded both as a {m['type']} and as a {kind}")
-            for key, value in LABEL.findall(labels):
-                value = value.strip()
-                lit = re.fullmatch(r'"([^"]*)"', value)
-                cur = m["labels"].get(key, set())
-                m["labels"][key] = None if (cur is None or not lit) else cur | {lit.group(1)}
-        for kind, name in DESCRIBE.findall(text):
-            m = out.setdefault(name, {"type": kind, "labels": {}, "described": True})
-            m["described"] = True
+    for job, tree, telemetry in SOURCES:
+        tpath = root / telemetry
+        ttext = tpath.read_text() if tpath.is_file() else ""
+        for path in sorted((root / tree).rglob("*.rs")):
+            text = path.read_text()
+            for m in MACRO_START.finditer(text):
+                if text[max(0, m.start() - 9):m.start()].endswith("describe_"):
+                    continue
+                kind, args = m.group(1), macro_args(text, m.end())
+                name = NAME_ARG.fullmatch(args[0]) if args else None
+                if not name:
+                    continue  # not a literal name: not a metric this check can see
+                name = name.group(1)
+                e = out.setdefault(name, {"type": kind, "job": job, "labels": {}})
+                if e["type"] != kind:
+                    problem(f"{tree}: {name} is recorded both as a {e['type']} and as a {kind}")
+                if e["job"] != job:
+                    problem(f"{name} is recorded by both {e['job']} and {job}")
+                for arg in args[1:]:
+                    lab = LABEL_ARG.fullmatch(arg)
+                    if not lab:
+                        continue
+                    key, value = lab.group(1), lab.group(2).strip()
+                    cur = e["labels"].get(key, set())
+                    if cur is None:
+                        continue
+                    lit = re.fullmatch(r'"([^"]*)"', value)
+                    if lit:
+                        vals = {lit.group(1)}
+                    elif CODE_EXPR.fullmatch(value):
+                        vals = codes  # an ErrorCode's name
+                    elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value) and match_arms(ttext, value):
+                        vals = match_arms(ttext, value)  # e.g. the bridge's `transport` labels
+                    else:
+                        vals = None
+                    e["labels"][key] = None if vals is None else cur | vals
+        for kind, name in DESCRIBE.findall(ttext):
+            e = out.setdefault(name, {"type": kind, "job": job, "labels": {}})
     return out
 
 
@@ -79,7 +148,7 @@ GROUPING = re.compile(r"\b(by|without|on|ignoring|group_left|group_right)\s*\(([
 IDENT = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
 NUMBER = re.compile(r"(?<![A-Za-z0-9_:])(?:0x[0-9a-fA-F]+|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)")
 KEYWORDS = {"and", "or", "unless", "bool", "offset", "atan2", "inf", "nan", "Inf", "NaN"}
-# Prometheus' own series that a query may use besides quipd's.
+# Prometheus' own series that a query may use besides quipd's and quip-bridge's.
 BUILTIN = {"up", "scrape_duration_seconds", "scrape_samples_scraped", "ALERTS", "ALERTS_FOR_STATE"}
 SCRAPE_LABELS = {"job", "instance", "namespace", "pod"}
 
@@ -159,29 +228,36 @@ def alert_queries(root: Path):
     ]
 
 
-def check_metrics(root: Path, scrape: Path | None) -> None:
+def check_metrics(root: Path, scrape: Path | None, scrape_job: str | None = None) -> None:
     exp = exported(root)
+    jobs = [job for job, _, _ in SOURCES]
+    for job, tree, _ in SOURCES:
+        if not any(m["job"] == job for m in exp.values()):
+            problem(f"{tree}: no metrics::counter!/gauge!/histogram! call found (has the macro syntax changed?)")
     if not exp:
-        problem("broker/src: no metrics::counter!/gauge!/histogram! call found (has the macro syntax changed?)")
         return
-    telemetry = (root / "broker" / "src" / "telemetry.rs").read_text()
-    buckets = "set_buckets" in telemetry
+    buckets = any("set_buckets" in (root / f).read_text() for f in RECORDER_FILES if (root / f).is_file())
     series = {}
     for name, m in exp.items():
         for s in series_names(name, m["type"], buckets):
             series[s] = name
-    codes = error_codes(root)
     all_labels = set(SCRAPE_LABELS) | {"le"} | {k for m in exp.values() for k in m["labels"]}
 
     for where, expr in alert_queries(root) + dashboard_queries(root):
         names, matchers, groups = analyse(grafana_vars(expr))
         for n in sorted(names):
             if n not in series and n not in BUILTIN:
-                problem(f"{where}: {n} is not a metric quipd exports ({expr.strip()})")
+                problem(f"{where}: {n} is not a metric quipd or quip-bridge exports ({expr.strip()})")
         for metric, label, op, value in matchers:
             base = series.get(metric) if metric else None
             if metric and base is None:
                 continue  # reported above, or a builtin
+            if label == "job" and op == "=":
+                if value not in jobs:
+                    problem(f"{where}: job {value!r} is none of the scrape jobs {jobs}")
+                elif base and exp[base]["job"] != value:
+                    problem(f"{where}: {metric} is exported by {exp[base]['job']}, not by job {value!r}")
+                continue
             allowed = set(SCRAPE_LABELS)
             if base:
                 allowed |= set(exp[base]["labels"])
@@ -190,29 +266,33 @@ def check_metrics(root: Path, scrape: Path | None) -> None:
             else:
                 allowed = all_labels
             if label not in allowed:
-                problem(f"{where}: {metric or 'selector'} has no label {label!r} (quipd sets {sorted(allowed)})")
+                who = exp[base]["job"] if base else "quipd or quip-bridge"
+                problem(f"{where}: {metric or 'selector'} has no label {label!r} ({who} sets {sorted(allowed)})")
                 continue
             if not base or label not in exp[base]["labels"] or op not in ("=", "=~"):
                 continue
             known = exp[base]["labels"][label]
-            if known is None and label == "code":
-                known = codes
             if known is None or (op == "=~" and not re.fullmatch(r"[A-Za-z0-9_|]+", value)):
                 continue
             for v in value.split("|") if op == "=~" else [value]:
                 if v not in known:
-                    problem(f"{where}: {metric}{{{label}}} is never {v!r} (quipd sets {sorted(known)})")
+                    problem(f"{where}: {metric}{{{label}}} is never {v!r} ({exp[base]['job']} sets {sorted(known)})")
         for g in sorted(groups - all_labels):
-            problem(f"{where}: groups by {g!r}, a label no quipd metric has")
+            problem(f"{where}: groups by {g!r}, a label no quipd or quip-bridge metric has")
 
     if scrape is not None:
         text = scrape.read_text()
         scraped = set(re.findall(r"^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{|\s)", text, re.M))
+        who = scrape_job or "the scraped program"
         if not scraped:
-            problem("live scrape: /metrics returned no sample")
+            problem(f"live scrape of {who}: /metrics returned no sample")
         for s in sorted(scraped - set(series)):
-            problem(f"live scrape: quipd exports {s}, which the macros in broker/src do not declare "
-                    "(lint.py's extraction needs updating)")
+            problem(f"live scrape: {who} exports {s}, which no metrics macro in broker/src or bridge/src "
+                    "declares (lint.py's extraction needs updating)")
+        if scrape_job:
+            for s in sorted(x for x in scraped & set(series) if exp[series[x]]["job"] != scrape_job):
+                problem(f"live scrape: {scrape_job} exports {s}, which the lint attributes to "
+                        f"{exp[series[s]]['job']}")
 
 
 def dash_rules(root: Path, out: Path) -> None:
@@ -304,17 +384,61 @@ def check_k8s(root: Path) -> None:
     for pdb in by_kind("PodDisruptionBudget"):
         if not any(matches(pdb["spec"]["selector"]["matchLabels"], t["metadata"]["labels"]) for _, t in workloads):
             problem(f"k8s: PodDisruptionBudget/{pdb['metadata']['name']} selects no pod")
+    jobs = [job for job, _, _ in SOURCES]
+    monitored = set()
     for sm in by_kind("ServiceMonitor"):
         sel = sm["spec"]["selector"]["matchLabels"]
         hit = [s for s in services if matches(sel, s["metadata"].get("labels", {}))]
         if len(hit) != 1:
             problem(f"k8s: ServiceMonitor/{sm['metadata']['name']} selects {len(hit)} Services (want 1)")
+        if sm["spec"].get("jobLabel"):
+            problem(f"k8s: ServiceMonitor/{sm['metadata']['name']} sets jobLabel: the job must be the Service's name")
         for ep in sm["spec"]["endpoints"]:
             if hit and ep["port"] not in {p.get("name") for p in hit[0]["spec"]["ports"]}:
                 problem(f"k8s: ServiceMonitor/{sm['metadata']['name']} scrapes port {ep['port']!r}, "
                         f"which Service/{hit[0]['metadata']['name']} does not have")
-            if hit and hit[0]["metadata"]["name"] != "quipd":
-                problem("k8s: the ServiceMonitor's Service must be named quipd (job=\"quipd\" in alerts.yml)")
+            if ep["port"] != "admin":
+                problem(f"k8s: ServiceMonitor/{sm['metadata']['name']} scrapes port {ep['port']!r}, not the admin one")
+        if hit:
+            name = hit[0]["metadata"]["name"]
+            if name not in jobs:
+                problem(f"k8s: ServiceMonitor/{sm['metadata']['name']} scrapes Service/{name}, so job={name!r}, "
+                        f"which alerts.yml and the dashboard do not use (they use {jobs})")
+            monitored.add(name)
+    if by_kind("ServiceMonitor"):
+        for job in jobs:
+            if job not in monitored:
+                problem(f"k8s: no ServiceMonitor scrapes a Service named {job} (job={job!r} in alerts.yml)")
+
+    # The listen addresses the programs are configured with vs the container ports declared for them, and
+    # the prometheus.io/port annotation vs the admin port.
+    def port_of(addr):
+        host, _, port = str(addr).rpartition(":")
+        return host, int(port) if port.isdigit() else None
+
+    quipd_toml = tomllib.loads(configmaps.get("quipd-config", {}).get("data", {}).get("quipd.toml", "") or "")
+    bridge_env = configmaps.get("quip-bridge-config", {}).get("data", {})
+    listens = {
+        "quipd": {"quic": quipd_toml.get("listen"), "admin": quipd_toml.get("admin", {}).get("listen")},
+        "quip-bridge": {"http": bridge_env.get("QUIP_BRIDGE_LISTEN"), "admin": bridge_env.get("QUIP_BRIDGE_ADMIN_LISTEN")},
+    }
+    for w, t in workloads:
+        wname = w["metadata"]["name"]
+        declared = {p.get("name"): p.get("containerPort") for c in t["spec"]["containers"] for p in c.get("ports", [])}
+        for port_name, addr in listens.get(wname, {}).items():
+            if addr is None:
+                problem(f"k8s: {wname}'s configuration does not set the listen address of its port {port_name!r}")
+                continue
+            host, port = port_of(addr)
+            if port != declared.get(port_name):
+                problem(f"k8s: {wname} listens on {addr} for {port_name!r}, but the container port is "
+                        f"{declared.get(port_name)}")
+            if host not in ("0.0.0.0", "[::]"):
+                problem(f"k8s: {wname} listens on {addr} for {port_name!r}: the kubelet and Prometheus cannot reach it")
+        ann = t["metadata"].get("annotations", {})
+        if "prometheus.io/port" in ann and str(ann["prometheus.io/port"]) != str(declared.get("admin")):
+            problem(f"k8s: {wname}'s prometheus.io/port is {ann['prometheus.io/port']}, its admin port "
+                    f"{declared.get('admin')}")
 
     # Grace period vs the drain timeout of quipd's own config.
     cfg = configmaps.get("quipd-config", {}).get("data", {}).get("quipd.toml")
@@ -327,6 +451,53 @@ def check_k8s(root: Path) -> None:
             grace = t["spec"].get("terminationGracePeriodSeconds", 30)
             if grace < drain_s + 15:
                 problem(f"k8s: quipd's terminationGracePeriodSeconds {grace} < drain_timeout {drain_s:g} s + 15 s")
+
+
+# ---------------------------------------------------------------- scrape targets (compose, systemd)
+
+# The setting of each program's admin listener (the one Prometheus scrapes).
+ADMIN_ENV = {"quipd": "QUIP_ADMIN_LISTEN", "quip-bridge": "QUIP_BRIDGE_ADMIN_LISTEN"}
+
+
+def check_scrape(root: Path) -> None:
+    d = root / "deploy"
+    prom = yaml.safe_load((d / "prometheus" / "prometheus.yml").read_text())
+    compose = yaml.safe_load((d / "compose.yaml").read_text())
+    services = compose.get("services", {})
+    jobs = {j["job_name"]: j for j in prom.get("scrape_configs", [])}
+    for job, env in ADMIN_ENV.items():
+        if job not in jobs:
+            problem(f"prometheus.yml: no scrape job {job!r} (alerts.yml and the dashboard select on it)")
+            continue
+        targets = [t for sc in jobs[job].get("static_configs", []) for t in sc.get("targets", [])]
+        if not targets:
+            problem(f"prometheus.yml: job {job} has no static target")
+        for target in targets:
+            host, _, port = target.rpartition(":")
+            svc = services.get(host)
+            if svc is None:
+                problem(f"prometheus.yml: job {job} scrapes {target}, but compose.yaml has no service {host!r}")
+                continue
+            senv = svc.get("environment", {})
+            listen = str(senv.get(env, "")) if isinstance(senv, dict) else ""
+            if listen.rpartition(":")[2] != port:
+                problem(f"prometheus.yml: job {job} scrapes {target}, but compose.yaml's {host} sets "
+                        f"{env}={listen or '(unset: loopback only)'}")
+            elif not listen.startswith("0.0.0.0:"):
+                problem(f"compose.yaml: {host}'s {env}={listen} is not reachable from Prometheus' container")
+            admin_port = listen.rpartition(":")[2]
+            for published in svc.get("ports", []):
+                parts = str(published).split("/")[0].split(":")
+                if admin_port and parts[-1] == admin_port and (len(parts) < 3 or parts[0] not in ("127.0.0.1", "[::1]")):
+                    problem(f"compose.yaml: {host} publishes its admin port {admin_port} beyond loopback ({published})")
+    if jobs.get("quip-bridge") and "8080" in str(jobs["quip-bridge"].get("static_configs")):
+        problem("prometheus.yml: job quip-bridge scrapes the client port 8080; /metrics is on the admin port")
+    for unit, env in (("quipd.service", ADMIN_ENV["quipd"]), ("quip-bridge.service", ADMIN_ENV["quip-bridge"])):
+        for line in (d / "systemd" / unit).read_text().splitlines():
+            if line.startswith(f"Environment={env}="):
+                addr = line.split("=", 2)[2]
+                if not (addr.startswith("127.0.0.1:") or addr.startswith("[::1]:")):
+                    problem(f"systemd/{unit}: {env}={addr} is not loopback")
 
 
 # ---------------------------------------------------------------- QUIP_* variables
@@ -400,11 +571,13 @@ def main(argv: list[str]) -> int:
         return 2
     cmd, root = argv[1], Path(argv[2])
     if cmd == "metrics":
-        check_metrics(root, Path(argv[3]) if len(argv) > 3 else None)
+        check_metrics(root, Path(argv[3]) if len(argv) > 3 else None, argv[4] if len(argv) > 4 else None)
     elif cmd == "dash-rules":
         dash_rules(root, Path(argv[3]))
     elif cmd == "k8s":
         check_k8s(root)
+    elif cmd == "scrape":
+        check_scrape(root)
     elif cmd == "env":
         check_env(root, Path(argv[3]))
     else:
