@@ -10,6 +10,7 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod conformance;
 pub mod dialect;
 pub mod error;
 pub mod json;

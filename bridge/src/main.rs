@@ -38,6 +38,13 @@ struct Cli {
 enum Command {
     /// Run the bridge (the default).
     Run,
+    /// Serve the handlers the official Socket.IO and Engine.IO protocol test suites expect (no quipd
+    /// needed): Socket.IO at /socket.io/ (namespaces / and /custom), raw Engine.IO echo at /engine.io/.
+    Conformance {
+        /// Where the suites look for the server.
+        #[arg(long = "on", default_value = "127.0.0.1:3000")]
+        on: std::net::SocketAddr,
+    },
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -90,6 +97,13 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Config { what: ConfigCommand::Check }) => {
             let cfg = load(&cli)?;
             print!("{}", toml::to_string_pretty(&cfg)?);
+            return Ok(());
+        }
+        Some(Command::Conformance { on }) => {
+            quip_service::logs::init(&config::LogConfig::default());
+            let listener = tokio::net::TcpListener::bind(on).await?;
+            println!("quip-bridge conformance mode on http://{}", listener.local_addr()?);
+            quip_bridge::conformance::serve(listener, quip_service::signal::shutdown()).await?;
             return Ok(());
         }
         Some(Command::Run) | None => {}

@@ -217,28 +217,38 @@ impl Env {
     }
 
     async fn script(&self, program: &str, args: &[&str], env: &[(&str, String)]) -> Value {
-        let mut cmd = tokio::process::Command::new(program);
-        cmd.args(args)
-            .env("BRIDGE_URL", self.url())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
-        let out = tokio::time::timeout(SCRIPT_TIMEOUT, child.wait_with_output())
-            .await
-            .unwrap_or_else(|_| panic!("{args:?} did not finish in time"))
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "{args:?} failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}", out.status);
-        let last = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
-        serde_json::from_str(last)
-            .unwrap_or_else(|e| panic!("{args:?} printed no JSON result ({e}):\n{stdout}\n{stderr}"))
+        run_script(program, args, &self.url(), env).await
     }
+}
+
+/// Runs `node bridge/tests/js/<script>` against `url` (as BRIDGE_URL); returns its last stdout line as JSON.
+pub async fn node_script(script: &str, url: &str, env: &[(&str, String)]) -> Value {
+    setup_tools();
+    let path = tests_dir().join("js").join(script);
+    run_script("node", &[path.to_str().unwrap()], url, env).await
+}
+
+async fn run_script(program: &str, args: &[&str], url: &str, env: &[(&str, String)]) -> Value {
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args)
+        .env("BRIDGE_URL", url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    let out = tokio::time::timeout(SCRIPT_TIMEOUT, child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| panic!("{args:?} did not finish in time"))
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{args:?} failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}", out.status);
+    let last = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+    serde_json::from_str(last).unwrap_or_else(|e| panic!("{args:?} printed no JSON result ({e}):\n{stdout}\n{stderr}"))
 }
 
 impl Drop for Env {
