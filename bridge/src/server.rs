@@ -240,9 +240,20 @@ impl Bridge {
     }
 }
 
+/// Largest Socket.IO packet accepted, over long-polling and WebSocket alike (the reference server's
+/// `maxHttpBufferSize`); a larger one closes its connection.
+const MAX_SOCKETIO_PAYLOAD: u64 = 1_000_000;
+
 /// A Socket.IO layer at `path` for `app`'s dialect.
 fn socket_layer(app: &App, path: String) -> (SocketIoLayer, SocketIo) {
-    let (layer, io) = SocketIo::builder().with_state(app.clone()).max_buffer_size(256).req_path(path).build_layer();
+    let (layer, io) = SocketIo::builder()
+        .with_state(app.clone())
+        .max_buffer_size(256)
+        .max_payload(MAX_SOCKETIO_PAYLOAD)
+        .ws_max_message_size(MAX_SOCKETIO_PAYLOAD as usize)
+        .ws_max_frame_size(MAX_SOCKETIO_PAYLOAD as usize)
+        .req_path(path)
+        .build_layer();
     socket::install(&io);
     (layer, io)
 }
