@@ -95,6 +95,48 @@ await step('mark read and unread count (REST)', async () => {
   check(typeof res.json?.unreadCount === 'number', 'no unreadCount', res.json);
 });
 
+// §WebRTC Video/Audio Calls: call:initiate → call:incoming; call:accept → call:accepted; ICE both ways;
+// call:end; a second call rejected → call:rejected.
+await step('a video call: ring, accept, ICE, end', async () => {
+  const incoming = waitFor(sb, 'call:incoming', (p) => sameId(p?.from, a.user));
+  sa.emit('call:initiate', {
+    conversationId: convId,
+    callType: 'video',
+    offer: { type: 'offer', sdp: 'v=0 offer-from-a' },
+    from: a.user,
+    to: b.user,
+  });
+  const ring = await incoming;
+  check(ring.callType === 'video' && ring.offer?.sdp === 'v=0 offer-from-a', 'call:incoming payload', ring);
+  const accepted = waitFor(sa, 'call:accepted', (p) => p?.answer?.sdp === 'v=0 answer-from-b');
+  sb.emit('call:accept', { conversationId: convId, to: a.user, answer: { type: 'answer', sdp: 'v=0 answer-from-b' } });
+  const ok = await accepted;
+  check(ok.answer.type === 'answer', 'call:accepted payload', ok);
+  const iceAtB = waitFor(sb, 'webrtc:ice-candidate', (p) => p?.candidate?.candidate === 'candidate:1 1 UDP 1 10.0.0.1 9 typ host');
+  sa.emit('webrtc:ice-candidate', {
+    conversationId: convId,
+    to: b.user,
+    candidate: { candidate: 'candidate:1 1 UDP 1 10.0.0.1 9 typ host', sdpMid: '0', sdpMLineIndex: 0 },
+  });
+  const ice = await iceAtB;
+  check(ice.candidate.sdpMid === '0', 'ICE candidate fields', ice);
+  const iceAtA = waitFor(sa, 'webrtc:ice-candidate', (p) => p?.candidate?.candidate === 'candidate:2 1 UDP 1 10.0.0.2 9 typ host');
+  sb.emit('webrtc:ice-candidate', { conversationId: convId, to: a.user, candidate: { candidate: 'candidate:2 1 UDP 1 10.0.0.2 9 typ host', sdpMid: '0', sdpMLineIndex: 0 } });
+  await iceAtA;
+  const ended = waitFor(sb, 'call:ended', (p) => sameId(p?.from, a.user));
+  sa.emit('call:end', { conversationId: convId, to: b.user });
+  await ended;
+});
+
+await step('a call rejected', async () => {
+  const incoming = waitFor(sb, 'call:incoming', (p) => sameId(p?.from, a.user));
+  sa.emit('call:initiate', { conversationId: convId, callType: 'audio', offer: { type: 'offer', sdp: 'v=0 second' }, from: a.user, to: b.user });
+  await incoming;
+  const rejected = waitFor(sa, 'call:rejected', (p) => sameId(p?.from, b.user));
+  sb.emit('call:reject', { conversationId: convId, to: a.user });
+  await rejected;
+});
+
 // §API Endpoints: DELETE /conversations/:id (soft delete; the seed has no message deletion)
 await step('delete the conversation (REST, soft)', async () => {
   const res = await expectHttp(200, 'DELETE', `/api/chat/conversations/${convId}`, { auth: auth(b) });
