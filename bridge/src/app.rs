@@ -1,5 +1,5 @@
-//! What every handler shares: the upstream seam, the REST sessions, the configuration and whether the
-//! bridge is draining — plus the dialect of the listener (or path) the request came in on.
+//! What every handler shares: the upstream seam, the REST sessions, the media store, the configuration
+//! and whether the bridge is draining — plus the dialect of the listener (or path) the request came in on.
 
 use std::fmt;
 use std::sync::Arc;
@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::config::Config;
 use crate::dialect::Dialect;
+use crate::media::MediaStore;
 use crate::rest_clients::RestClients;
 use crate::upstream::Upstream;
 
@@ -21,6 +22,7 @@ struct Inner {
     upstream: Upstream,
     rest: RestClients,
     config: Config,
+    media: MediaStore,
     draining: AtomicBool,
 }
 
@@ -39,7 +41,12 @@ impl App {
     pub fn new(config: Config, upstream: Upstream, dialect: Arc<Dialect>) -> Self {
         let idle = std::time::Duration::from_secs(config.upstream.rest_idle_secs);
         let rest = RestClients::new(upstream.clone(), idle);
-        Self { inner: Arc::new(Inner { upstream, rest, config, draining: AtomicBool::new(false) }), dialect }
+        let media = MediaStore::new(&config.media);
+        crate::media::sign::init(
+            &config.media.signing_secret,
+            std::time::Duration::from_secs(config.media.url_ttl_secs),
+        );
+        Self { inner: Arc::new(Inner { upstream, rest, config, media, draining: AtomicBool::new(false) }), dialect }
     }
 
     /// The same bridge seen through another dialect (for that dialect's listener or path).
@@ -57,6 +64,10 @@ impl App {
 
     pub fn dialect(&self) -> &Arc<Dialect> {
         &self.dialect
+    }
+
+    pub fn media(&self) -> &MediaStore {
+        &self.inner.media
     }
 
     pub fn config(&self) -> &Config {

@@ -142,6 +142,8 @@ pub struct MediaConfig {
     pub dir: PathBuf,
     /// Largest upload in bytes.
     pub max_bytes: u64,
+    /// Most files in one multipart request of a legacy route.
+    pub max_files: usize,
     /// MIME types accepted (checked on the bytes, not on what the client claims).
     pub allowed_types: Vec<String>,
     /// Lifetime of a signed media URL, in seconds.
@@ -156,6 +158,7 @@ impl Default for MediaConfig {
         Self {
             dir: PathBuf::from("data/media"),
             max_bytes: 10 * 1024 * 1024,
+            max_files: 10,
             allowed_types: ["image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf", "video/mp4"]
                 .map(String::from)
                 .to_vec(),
@@ -336,11 +339,19 @@ rest_idle_secs = 60
 origins = []
 
 [media]
+# Uploads (POST /api/v1/media, and the legacy apps' multipart routes) are kept here, one file per upload
+# under a random id, and served back at /media/<id> through signed URLs only.
 dir = "data/media"
+# Largest file, in bytes (enforced while it streams in).
 max_bytes = 10485760
+# Most files in one multipart request of a legacy route.
+max_files = 10
+# Accepted types, judged on the file's first bytes (magic numbers), never on its name or claimed type.
 allowed_types = ["image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf", "video/mp4"]
+# How long a signed media URL works, in seconds. Messages keep the unsigned path; every rendering signs
+# it afresh.
 url_ttl_secs = 3600
-# At least 32 bytes, the same on every instance; empty: random per process.
+# HMAC key for media URLs: at least 32 bytes, the same on every instance; empty: random per process.
 signing_secret = ""
 
 [log]

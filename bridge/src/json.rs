@@ -45,14 +45,14 @@ pub fn user_profile(u: &UserProfile) -> Value {
 pub fn attachment(a: &Attachment) -> Value {
     json!({
         "kind": name_of(a.kind),
-        "url": a.url,
+        "url": crate::media::signed_url(&a.url),
         "mime": a.mime,
         "name": a.name,
         "size": a.size,
         "width": a.width,
         "height": a.height,
         "durationMs": a.duration_ms,
-        "thumbnailUrl": a.thumbnail_url,
+        "thumbnailUrl": crate::media::signed_url(&a.thumbnail_url),
     })
 }
 

@@ -263,6 +263,7 @@ fn router(app: &App) -> Router {
         .route("/", get(page))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/media/{id}", get(crate::media::http::serve))
         .nest("/api", rest::router())
         .with_state(app.clone())
 }

@@ -270,14 +270,15 @@ async fn send(client: &Client, a: &Args) -> Result<Value, ApiError> {
     for att in a.objects("attachments")? {
         attachments.push(Attachment {
             kind: attachment_kind(att.opt_str("kind")?.as_deref().unwrap_or("file"))?,
-            url: att.str("url")?,
+            // A stored upload is kept by its stable path; readers get it signed afresh.
+            url: crate::media::sign::stable(&att.str("url")?),
             mime: att.opt_str("mime")?.unwrap_or_default(),
             name: att.opt_str("name")?.unwrap_or_default(),
             size: att.opt_u64("size")?.unwrap_or(0),
             width: att.u32_or("width", 0)?,
             height: att.u32_or("height", 0)?,
             duration_ms: att.u32_or("durationMs", 0)?,
-            thumbnail_url: att.opt_str("thumbnailUrl")?.unwrap_or_default(),
+            thumbnail_url: crate::media::sign::stable(&att.opt_str("thumbnailUrl")?.unwrap_or_default()),
         });
     }
     let text = a.opt_str("text")?.unwrap_or_default();

@@ -3,8 +3,8 @@
 //! own envelope ([`Dialect::rest_response`], [`Dialect::rest_error`]) with the status of the error code.
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
@@ -33,7 +33,24 @@ pub fn router(app: &App) -> Router<App> {
             None => by_path.push((path, on(filter, handle))),
         }
     }
-    by_path.into_iter().fold(Router::new(), |r, (path, method_router)| r.route(&path, method_router))
+    // Routes that take files buffer the whole form: allow the largest file the media store accepts, plus
+    // room for the form around it.
+    let limit = usize::try_from(app.config().media.max_bytes).unwrap_or(usize::MAX).saturating_add(1 << 20);
+    by_path
+        .into_iter()
+        .fold(Router::new(), |r, (path, method_router)| r.route(&path, method_router))
+        .layer(DefaultBodyLimit::max(limit))
+}
+
+/// The multipart form of a buffered body.
+async fn multipart(headers: &HeaderMap, body: &[u8]) -> Result<Multipart, ApiError> {
+    let mut request = Request::new(Body::from(body.to_vec()));
+    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
+        request.headers_mut().insert(header::CONTENT_TYPE, ct.clone());
+    }
+    Multipart::from_request(request, &())
+        .await
+        .map_err(|e| ApiError::invalid(format!("expected a multipart/form-data body: {}", e.body_text())))
 }
 
 fn positional(axum_path: &str) -> String {
@@ -71,10 +88,19 @@ async fn run(
     let token =
         auth::from_sources(dialect.rest_token(), &Value::Null, headers, uri.query()).ok_or_else(auth::missing_token)?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if content_type.starts_with("multipart/") {
-        return Err(ApiError::new(ErrorCode::UnsupportedFrame, "file uploads are not supported by the bridge yet"));
-    }
-    let body = if body.iter().all(u8::is_ascii_whitespace) {
+    let mut files = Vec::new();
+    let body = if content_type.starts_with("multipart/") {
+        // Only someone quipd accepts may store files.
+        app.rest().client(&token).await?;
+        let form = multipart(headers, body).await?;
+        let max_files = app.config().media.max_files;
+        let form = crate::media::http::read_form(app.media(), form, max_files).await?;
+        files = form.files;
+        let mut fields = form.fields;
+        // The files are the route's attachments, whatever the app named its file part (`upload`).
+        fields.insert("attachments".to_owned(), Value::Array(files.clone()));
+        Value::Object(fields)
+    } else if body.iter().all(u8::is_ascii_whitespace) {
         Value::Null
     } else {
         serde_json::from_slice(body).map_err(|e| ApiError::invalid(format!("the body is not valid JSON: {e}")))?
@@ -87,6 +113,9 @@ async fn run(
     let call = dialect
         .rest(method.as_str(), uri.path(), &query, &body)?
         .ok_or_else(|| ApiError::not_found("no such route"))?;
+    if !files.is_empty() && call.upload.is_none() {
+        return Err(ApiError::new(ErrorCode::AttachmentNotAllowed, "this route takes no files"));
+    }
     let client = app.rest().client(&token).await?;
     let me = client.welcome().map(|w| w.user.id).unwrap_or_default();
     let result = ops::run(&client, &call.canonical, &Args::from_value(call.payload.clone())?).await?;

@@ -47,6 +47,10 @@ pub fn router() -> Router<App> {
     for (path, method_router) in by_path {
         v1 = v1.route(path, method_router);
     }
+    // Uploads may be larger than the default body limit: the media store enforces `media.max_bytes`
+    // while the file streams in, this only bounds the form around it.
+    let media = axum::routing::post(crate::media::http::upload).layer(axum::extract::DefaultBodyLimit::disable());
+    v1 = v1.route("/media", media);
     Router::new().nest("/v1", v1.fallback(not_found)).route("/openapi.json", get(openapi_json)).fallback(not_found)
 }
 

@@ -15,6 +15,7 @@ pub fn document() -> Value {
         let item = paths.entry(path).or_insert_with(|| json!({}));
         item[route.method.name()] = operation(route);
     }
+    paths.insert("/api/v1/media".to_owned(), media_upload());
     let mut error_codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.name()).collect();
     error_codes.sort_unstable();
     json!({
@@ -146,6 +147,23 @@ fn operation_id(route: &Route) -> String {
         }
     }
     id
+}
+
+/// `POST /api/v1/media` (served beside the table: its body is a multipart form, not JSON).
+fn media_upload() -> Value {
+    json!({ "post": {
+        "summary": "Upload one file (multipart/form-data, the part with a filename); its type is judged on its bytes",
+        "operationId": "media:upload",
+        "requestBody": { "required": true, "content": { "multipart/form-data": { "schema": {
+            "type": "object", "properties": { "file": { "type": "string", "format": "binary" } } } } } },
+        "responses": {
+            "201": { "description": "{success, data: {id, kind, url (signed, expiring), mime, name, size, expiresAt}}: put `data` in a message's `attachments`" },
+            "400": { "description": "no file in the form" },
+            "401": { "description": "no or invalid token" },
+            "413": { "description": "over media.max_bytes (PayloadTooLarge)" },
+            "415": { "description": "a type not in media.allowed_types (AttachmentNotAllowed)" },
+        },
+    } })
 }
 
 #[cfg(test)]

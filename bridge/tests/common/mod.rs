@@ -31,6 +31,7 @@ pub struct Env {
     /// The listeners of the bridge's dialects: name and address.
     pub dialect_addrs: Vec<(String, SocketAddr)>,
     quipd_config: quip_broker::config::Config,
+    media_dir: PathBuf,
     quipd_stop: Option<oneshot::Sender<()>>,
     bridge_stop: Option<oneshot::Sender<()>>,
     pub bridge_task: Option<JoinHandle<()>>,
@@ -73,6 +74,11 @@ impl Env {
         .await
     }
 
+    /// Where the bridge keeps uploads.
+    pub fn media_dir(&self) -> &Path {
+        &self.media_dir
+    }
+
     /// The URL of dialect `name`'s listener.
     pub fn dialect_url(&self, name: &str) -> String {
         let (_, addr) = self.dialect_addrs.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no {name}"));
@@ -104,7 +110,8 @@ impl Env {
         let mut bridge_cfg = Config { listen: "127.0.0.1:0".parse().unwrap(), ..Config::default() };
         bridge_cfg.upstream.server = quipd_addr;
         bridge_cfg.upstream.fingerprint = fingerprint;
-        bridge_cfg.media.dir = dir.path().join("media");
+        let media_dir = dir.path().join("media");
+        bridge_cfg.media.dir = media_dir.clone();
         bridge_cfg.cors.origins = vec!["*".into()];
         bridge_tweak(&mut bridge_cfg);
         bridge_cfg.admin.listen = "127.0.0.1:0".parse().unwrap();
@@ -130,6 +137,7 @@ impl Env {
             bridge_admin_addr,
             dialect_addrs,
             quipd_config: cfg,
+            media_dir,
             quipd_stop: Some(quipd_stop),
             bridge_stop: Some(bridge_stop),
             bridge_task: Some(bridge_task),

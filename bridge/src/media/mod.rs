@@ -1,5 +1,27 @@
-//! Media: what a file is, judged by its first bytes (magic numbers), never by the name or the type a
-//! client claims.
+//! Media: uploads checked on their bytes (magic numbers, never the name or the type a client claims),
+//! kept on local disk ([`store`]), served back through signed URLs that expire ([`sign`], [`http`]).
+//!
+//! A message keeps the stable path `/media/<id>`; every time the bridge renders an attachment with such a
+//! path it signs it afresh ([`signed_url`]), so whoever reads the message gets a URL that works now and
+//! stops working after `media.url_ttl_secs`.
+
+pub mod http;
+pub mod sign;
+pub mod store;
+
+pub use sign::signed_url;
+pub use store::MediaStore;
+
+/// The attachment kind (`attachments[].kind`) of a MIME type.
+pub fn kind_of(mime: &str) -> &'static str {
+    match mime.split('/').next() {
+        Some("image") => "image",
+        Some("video") => "video",
+        Some("audio") => "audio",
+        _ if mime == "application/pdf" => "pdf",
+        _ => "file",
+    }
+}
 
 /// Every MIME type the bridge can recognise from the bytes (what `media.allowed_types` may name).
 pub const KNOWN_TYPES: &[&str] =
