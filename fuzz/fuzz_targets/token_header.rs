@@ -11,10 +11,10 @@ fuzz_target!(|data: &[u8]| {
     let mut fields = data.split(|b| *b == 0);
     let mut headers = HeaderMap::new();
     for name in ["authorization", "x-auth-token", "cookie"] {
-        if let Some(bytes) = fields.next() {
-            if let Ok(v) = HeaderValue::from_bytes(bytes) {
-                headers.insert(HeaderName::from_static(name), v);
-            }
+        if let Some(bytes) = fields.next()
+            && let Ok(v) = HeaderValue::from_bytes(bytes)
+        {
+            headers.insert(HeaderName::from_static(name), v);
         }
     }
     let query = fields.next().map(|q| String::from_utf8_lossy(q).into_owned());
