@@ -8,6 +8,7 @@
 
 mod admin;
 pub mod auth;
+mod background;
 pub mod calls;
 mod cmd;
 pub mod config;
@@ -32,6 +33,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub use presence::PresenceConfig;
+pub use background::{BackgroundServer, Started};
 pub use server::{Server, ServerError, TlsReloader};
 
 /// What every session shares.

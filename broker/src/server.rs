@@ -29,6 +29,12 @@ use crate::{Broker, session};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ServerError {
+    #[error("cannot start the server's thread or runtime: {0}")]
+    Thread(std::io::Error),
+    #[error("the server's thread panicked")]
+    Panicked,
+    #[error("cannot read the bound address: {0}")]
+    LocalAddr(std::io::Error),
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
     #[error("cannot create data directory {0}: {1}")]
@@ -45,7 +51,6 @@ pub enum ServerError {
     Quic(String),
 }
 
-/// A bound, not yet running, quipd.
 /// The QUIC server configuration for a certificate and key.
 fn quic_config(tls: &TlsMaterial, transport: Arc<quinn::TransportConfig>) -> Result<quinn::ServerConfig, ServerError> {
     let quic = QuicServerConfig::try_from(tls.server_config()?).map_err(|e| ServerError::Quic(e.to_string()))?;
@@ -90,12 +95,18 @@ impl TlsReloader {
 /// Most sessions one connection (a gateway's) may carry at once.
 const MAX_SESSIONS_PER_CONNECTION: u32 = 4096;
 
+/// How long the end of `run` waits for the last tasks holding the store (blocking reads in flight)
+/// before closing it.
+const STORE_CLOSE_WAIT: Duration = Duration::from_secs(5);
+
+/// A bound, not yet running, quipd.
 pub struct Server {
     broker: Arc<Broker>,
     endpoint: quinn::Endpoint,
     admin: tokio::net::TcpListener,
     admin_token: String,
     writer_thread: std::thread::JoinHandle<()>,
+    notify_thread: std::thread::JoinHandle<()>,
     fingerprint: String,
     transport: Arc<quinn::TransportConfig>,
 }
@@ -151,7 +162,7 @@ impl Server {
         let cfg_calls_ring = cfg.calls.ring_timeout_ms;
         let rate = crate::ratelimit::RateLimiter::new(cfg.rate_limits.native.clone());
         let rate_bridge = crate::ratelimit::RateLimiter::new(cfg.rate_limits.bridge.clone());
-        let (notifier, _notify_thread) = crate::notify::Notifier::start(store.clone(), hub.clone())?;
+        let (notifier, notify_thread) = crate::notify::Notifier::start(store.clone(), hub.clone())?;
         let admin_token = if cfg.admin.token.is_empty() {
             crate::tls::dev_admin_token(&cfg.data_dir)?
         } else {
@@ -179,7 +190,16 @@ impl Server {
             draining: std::sync::atomic::AtomicBool::new(false),
             next_session: AtomicU64::new(1),
         });
-        Ok(Self { broker, endpoint, admin, admin_token, writer_thread, fingerprint: tls.fingerprint(), transport })
+        Ok(Self {
+            broker,
+            endpoint,
+            admin,
+            admin_token,
+            writer_thread,
+            notify_thread,
+            fingerprint: tls.fingerprint(),
+            transport,
+        })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -218,7 +238,7 @@ impl Server {
 
     /// Accepts connections until `shutdown` resolves, then drains and returns.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
-        let Server { broker, endpoint, writer_thread, admin, admin_token, .. } = self;
+        let Server { broker, endpoint, writer_thread, notify_thread, admin, admin_token, .. } = self;
         let broker_for_admin = broker.clone();
         let (stop_tx, stop_rx) = watch::channel(false);
         let stats = broker.stats.clone();
@@ -275,13 +295,21 @@ impl Server {
         let writer = broker.writer.clone();
         drop(broker);
         writer.shutdown().await;
-        let _ = tokio::task::spawn_blocking(move || writer_thread.join()).await;
+        // The feed thread ends when the last Notifier (the broker's) is gone.
+        let _ = tokio::task::spawn_blocking(move || (writer_thread.join(), notify_thread.join())).await;
         if let Err(e) = store.flush() {
             tracing::error!(error = %e, "flushing the store failed");
         }
         endpoint.close(session::close_code::SHUTDOWN.into(), b"server shutting down");
         let _ = tokio::time::timeout(Duration::from_secs(2), endpoint.wait_idle()).await;
         upkeep.abort();
+        // RocksDB is closed here, not whenever the last handle happens to drop: a database still
+        // closing while the process exits aborts in RocksDB's static destructors.
+        match tokio::task::spawn_blocking(move || store.close(STORE_CLOSE_WAIT)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "closing the store failed"),
+            Err(e) => tracing::error!(error = %e, "closing the store failed"),
+        }
         tracing::info!("stopped");
         Ok(())
     }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use quip_bridge::config::DialectListenerConfig;
 use quip_bridge::{Bridge, Config};
 use quip_broker::auth::{Authenticator, Claims, dev_claims};
-use quip_broker::{PresenceConfig, Server};
+use quip_broker::{BackgroundServer, PresenceConfig};
 use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -32,9 +32,11 @@ pub struct Env {
     pub dialect_addrs: Vec<(String, SocketAddr)>,
     quipd_config: quip_broker::config::Config,
     media_dir: PathBuf,
-    quipd_stop: Option<oneshot::Sender<()>>,
     bridge_stop: Option<oneshot::Sender<()>>,
     pub bridge_task: Option<JoinHandle<()>>,
+    /// quipd on a thread and runtime of its own: dropping it drains quipd and waits until RocksDB is
+    /// closed, whatever becomes of the test's runtime.
+    quipd: Option<BackgroundServer>,
     _dir: tempfile::TempDir,
 }
 
@@ -93,19 +95,10 @@ impl Env {
         let dir = tempfile::tempdir().unwrap();
         let mut cfg = quipd_config(&dir.path().join("quipd"));
         tweak(&mut cfg);
-        let server = Server::bind_with(cfg.clone(), presence).unwrap();
-        let quipd_addr = server.local_addr().unwrap();
-        let quipd_admin_addr = server.admin_addr().unwrap();
-        let fingerprint = server.fingerprint().to_owned();
-        let (quipd_stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            server
-                .run(async move {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-        });
+        let quipd = BackgroundServer::start(cfg.clone(), presence).unwrap();
+        let quipd_addr = quipd.started().addr;
+        let quipd_admin_addr = quipd.started().admin_addr;
+        let fingerprint = quipd.started().fingerprint.clone();
 
         let mut bridge_cfg = Config { listen: "127.0.0.1:0".parse().unwrap(), ..Config::default() };
         bridge_cfg.upstream.server = quipd_addr;
@@ -138,9 +131,9 @@ impl Env {
             dialect_addrs,
             quipd_config: cfg,
             media_dir,
-            quipd_stop: Some(quipd_stop),
             bridge_stop: Some(bridge_stop),
             bridge_task: Some(bridge_task),
+            quipd: Some(quipd),
             _dir: dir,
         }
     }
@@ -262,9 +255,6 @@ async fn run_script(program: &str, args: &[&str], url: &str, env: &[(&str, Strin
 impl Drop for Env {
     fn drop(&mut self) {
         if let Some(stop) = self.bridge_stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(stop) = self.quipd_stop.take() {
             let _ = stop.send(());
         }
     }

@@ -117,6 +117,30 @@ impl Store {
         Ok(())
     }
 
+    /// Closes the database once this is its last handle, waiting up to `wait` for the others to be
+    /// dropped (blocking reads finishing). RocksDB's close waits for its background flushes and
+    /// compactions. Blocking: call it from a blocking thread.
+    pub fn close(self, wait: std::time::Duration) -> Result<(), StoreError> {
+        let deadline = std::time::Instant::now() + wait;
+        while Arc::strong_count(&self.db) > 1 {
+            if std::time::Instant::now() >= deadline {
+                return Err(StoreError::Db(format!(
+                    "{} other handles still open after {wait:?}",
+                    Arc::strong_count(&self.db) - 1
+                )));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        match Arc::into_inner(self.db) {
+            Some(db) => {
+                db.cancel_all_background_work(true);
+                drop(db);
+                Ok(())
+            }
+            None => Err(StoreError::Db("another handle appeared while closing".into())),
+        }
+    }
+
     fn cf(&self, name: &'static str) -> Result<&rocksdb::ColumnFamily, StoreError> {
         self.db.cf_handle(name).ok_or(StoreError::Corrupt(name))
     }

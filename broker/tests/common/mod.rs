@@ -9,14 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use quip_broker::Server;
+use quip_broker::{BackgroundServer, PresenceConfig};
 use quip_broker::auth::{Authenticator, Claims, dev_claims};
 use quip_broker::config::Config;
 use quip_protocol::family::messages::{Direction, GetHistory, Message, MessageAck, SendMessage};
 use quip_protocol::family::session::{Hello, Welcome};
 use quip_protocol::{ClientBody, ClientFrame, ErrorCode, ErrorReply, FrameDecoder, Limits, ServerBody, ServerFrame};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 pub const WAIT: Duration = Duration::from_secs(10);
 
@@ -31,8 +29,9 @@ pub struct TestBroker {
     pub config: Config,
     /// Reloads the TLS certificate and key from disk, as SIGHUP does in quipd.
     pub tls_reloader: quip_broker::TlsReloader,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    /// quipd on a thread and runtime of its own: dropping it drains quipd and waits until RocksDB is
+    /// closed, whatever becomes of the test's runtime.
+    server: Option<BackgroundServer>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -50,36 +49,22 @@ impl TestBroker {
     }
 
     pub async fn start_with(cfg: Config) -> Self {
-        let server = Server::bind(cfg.clone()).unwrap();
-        Self::launch(server, cfg)
+        Self::start_with_config_and_presence(cfg, PresenceConfig::default()).await
     }
 
-    /// Runs a bound server until `stop` (or drop).
-    fn launch(server: Server, cfg: Config) -> Self {
-        let addr = server.local_addr().unwrap();
-        let fingerprint = server.fingerprint().to_owned();
-        let admin_addr = server.admin_addr().unwrap();
-        let admin_token = server.admin_token().to_owned();
-        let tls_reloader = server.tls_reloader();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            server
-                .run(async move {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-        });
+    /// Starts quipd with `cfg` and `presence` settings.
+    pub async fn start_with_config_and_presence(cfg: Config, presence: PresenceConfig) -> Self {
+        let server = BackgroundServer::start(cfg.clone(), presence).unwrap();
+        let started = server.started().clone();
         Self {
-            addr,
-            fingerprint,
-            admin_addr,
-            admin_token,
+            addr: started.addr,
+            fingerprint: started.fingerprint,
+            admin_addr: started.admin_addr,
+            admin_token: started.admin_token,
             data_dir: cfg.data_dir.clone(),
             config: cfg,
-            tls_reloader,
-            stop: Some(stop),
-            task: Some(task),
+            tls_reloader: started.tls_reloader,
+            server: Some(server),
             _dir: None,
         }
     }
@@ -103,11 +88,9 @@ impl TestBroker {
 
     /// Graceful stop (as on SIGTERM); waits until quipd has flushed and exited.
     pub async fn stop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            tokio::time::timeout(Duration::from_secs(20), task).await.expect("quipd did not stop").unwrap();
+        if let Some(server) = self.server.take() {
+            let stopped = tokio::task::spawn_blocking(move || server.stop());
+            tokio::time::timeout(Duration::from_secs(20), stopped).await.expect("quipd did not stop").unwrap().unwrap();
         }
     }
 
@@ -157,13 +140,6 @@ impl TestBroker {
     }
 }
 
-impl Drop for TestBroker {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
 
 /// A protocol-level client.
 pub struct RawClient {
@@ -305,12 +281,6 @@ impl TestBroker {
         let mut b = Self::start_with_config_and_presence(cfg, presence).await;
         b._dir = Some(dir);
         b
-    }
-
-    /// Starts quipd with `cfg` and `presence` settings.
-    pub async fn start_with_config_and_presence(cfg: Config, presence: quip_broker::PresenceConfig) -> Self {
-        let server = Server::bind_with(cfg.clone(), presence).unwrap();
-        Self::launch(server, cfg)
     }
 
     /// Stops and starts again on the same data directory (a new port) with `presence` settings.
