@@ -32,8 +32,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-pub use presence::PresenceConfig;
 pub use background::{BackgroundServer, Started};
+pub use presence::PresenceConfig;
 pub use server::{Server, ServerError, TlsReloader};
 
 /// What every session shares.
