@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use quip_broker::{BackgroundServer, PresenceConfig};
 use quip_broker::auth::{Authenticator, Claims, dev_claims};
 use quip_broker::config::Config;
+use quip_broker::{BackgroundServer, PresenceConfig};
 use quip_protocol::family::messages::{Direction, GetHistory, Message, MessageAck, SendMessage};
 use quip_protocol::family::session::{Hello, Welcome};
 use quip_protocol::{ClientBody, ClientFrame, ErrorCode, ErrorReply, FrameDecoder, Limits, ServerBody, ServerFrame};
@@ -139,7 +139,6 @@ impl TestBroker {
         std::fs::read(self.data_dir.join("dev-cert.pem")).unwrap()
     }
 }
-
 
 /// A protocol-level client.
 pub struct RawClient {
