@@ -1,5 +1,91 @@
-//! `quip-bench`: the load generator (scenarios arrive with the measurement work; see BENCHMARKS.md).
+//! `quip-bench`: the load generator. Each scenario is a subcommand (`quip-bench <scenario> --help`);
+//! `suite` runs them all side by side against Quip, quip-bridge, NATS core and Node Socket.IO
+//! (scripts/bench-load). Results are printed as tables and, with `--json`, written as JSON. The criterion
+//! micro-benchmarks live in benches/benches/ (`cargo bench -p quip-bench`).
+//!
+//! Layout: `servers` starts the systems under test as child processes; `transport/` drives each (Quip
+//! through the SDK, Socket.IO, NATS); `load` is the open-loop driver; `stats` the clock, payload and HDR
+//! histograms; `report` the JSON records and tables; `scenario/` one file per scenario.
 
-fn main() -> anyhow::Result<()> {
-    anyhow::bail!("no load scenario yet; the criterion benchmarks run with `cargo bench -p quip-bench`")
+mod load;
+mod report;
+mod scenario;
+mod servers;
+mod stats;
+mod transport;
+
+use clap::{Parser, Subcommand};
+
+use scenario::pubsub::TargetKind;
+
+#[derive(Debug, Parser)]
+#[command(name = "quip-bench", version, about = "Quip load generator")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// 1:1 conversations: N users each sending to a partner, at a set total rate (open loop).
+    Chat(scenario::chat::ChatArgs),
+    /// Group fan-out: one sender to a group of M members, at a set rate (open loop).
+    Fanout(scenario::fanout::FanoutArgs),
+    /// Connect storm: QUIC + TLS + JWT authentications per second.
+    Connect(scenario::connect::ConnectArgs),
+    /// N idle authenticated connections: quipd RSS per connection.
+    Idle(scenario::idle::IdleArgs),
+    /// A device that missed K messages reconnects: time until it has them all.
+    Resume(scenario::resume::ResumeArgs),
+    /// The chat and fan-out scenarios through quip-bridge with Socket.IO clients.
+    Bridge(BridgeArgs),
+    /// Everything, side by side with NATS core and Node Socket.IO (what scripts/bench-load runs).
+    Suite(scenario::suite::SuiteArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct BridgeArgs {
+    /// Users of the chat scenario.
+    #[arg(long, default_value_t = 100)]
+    users: usize,
+    /// Group sizes of the fan-out scenario.
+    #[arg(long, value_delimiter = ',', default_value = "10,100,1000")]
+    members: Vec<usize>,
+    #[command(flatten)]
+    opts: scenario::pubsub::PubSubOpts,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    stats::now_us();
+    match Cli::parse().command {
+        Command::Chat(args) => {
+            scenario::chat::run(&args).await?;
+        }
+        Command::Fanout(args) => {
+            scenario::fanout::run(&args).await?;
+        }
+        Command::Connect(args) => {
+            scenario::connect::run(&args).await?;
+        }
+        Command::Idle(args) => {
+            scenario::idle::run(&args).await?;
+        }
+        Command::Resume(args) => {
+            scenario::resume::run(&args).await?;
+        }
+        Command::Bridge(mut args) => {
+            args.opts.target = vec![TargetKind::Bridge];
+            let chat = scenario::chat::ChatArgs { users: args.users, opts: args.opts.clone() };
+            scenario::chat::run(&chat).await?;
+            let fanout = scenario::fanout::FanoutArgs { members: args.members, opts: args.opts };
+            scenario::fanout::run(&fanout).await?;
+        }
+        Command::Suite(args) => scenario::suite::run(&args).await?,
+    }
+    Ok(())
 }

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use quip_bridge::dialect::{self, BUILTIN, Ctx};
+use quip_bridge::dialect::Ctx;
 use serde_json::Value;
 
 const EVENTS: &[&str] = &[
@@ -28,8 +28,7 @@ const EVENTS: &[&str] = &[
 
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, payload)) = data.split_first() else { return };
-    let (name, _) = BUILTIN[usize::from(pick) % BUILTIN.len()];
-    let Ok(d) = dialect::builtin(name) else { return };
+    let (_, d) = quip_fuzz::dialect(pick);
     let event = EVENTS[usize::from(pick / 8) % EVENTS.len()];
     let Ok(payload) = serde_json::from_slice::<Value>(payload) else { return };
     let _ = d.outbound_with(&Ctx::for_user("alice"), event, &payload);

@@ -109,7 +109,7 @@ pub async fn run(client: &Client, op: &str, args: &Args) -> Result<Value, ApiErr
 }
 
 /// The quip request for a canonical operation (every one except those [`run`] handles itself).
-fn build(op: &str, a: &Args) -> Result<ClientBody, ApiError> {
+pub fn build(op: &str, a: &Args) -> Result<ClientBody, ApiError> {
     let conv = || a.id("conversationId");
     let msg = || a.id("messageId");
     let call = || a.id("callId");

@@ -128,7 +128,7 @@ async fn run(
 }
 
 /// The JSON body as arguments (empty body: none).
-fn parse_body(body: &[u8]) -> Result<Args, ApiError> {
+pub fn parse_body(body: &[u8]) -> Result<Args, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Args::default());
     }
@@ -137,7 +137,7 @@ fn parse_body(body: &[u8]) -> Result<Args, ApiError> {
     Args::from_value(value)
 }
 
-pub(crate) fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+pub fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
     let Some(query) = query else { return Vec::new() };
     query
         .split('&')

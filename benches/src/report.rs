@@ -1,0 +1,129 @@
+//! Results: one JSON record per run (scenario, target, settings, outcome) and readable tables.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::load::LoadOutcome;
+
+/// One scenario run against one target.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    /// chat, fanout, connect, idle, resume (a sweep adds `-sweep`).
+    pub scenario: String,
+    /// quip, bridge, nats or node.
+    pub target: String,
+    /// What the target keeps: Quip's store durability, "none (NATS core)" or "none (in memory)".
+    pub durability: String,
+    /// The scenario's settings (users, members, payload, ...).
+    pub params: Value,
+    /// Open-loop outcome, for chat and fan-out runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load: Option<LoadOutcome>,
+    /// Sweep points, lowest rate first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub points: Vec<LoadOutcome>,
+    /// Anything else the scenario measured.
+    #[serde(default)]
+    pub metrics: Value,
+}
+
+/// What the target keeps, as stated in every record.
+pub fn durability_of(target: &str, quip_durability: &str) -> String {
+    match target {
+        "nats" => "none (NATS core: in memory, nothing stored)".into(),
+        "node" => "none (in-memory rooms, nothing stored)".into(),
+        _ => format!("quipd store.durability = {quip_durability}"),
+    }
+}
+
+/// Microseconds as a short human string.
+pub fn us(v: u64) -> String {
+    if v >= 1_000_000 {
+        format!("{:.2} s", v as f64 / 1e6)
+    } else if v >= 1_000 {
+        format!("{:.2} ms", v as f64 / 1e3)
+    } else {
+        format!("{v} µs")
+    }
+}
+
+/// A count per second as a short human string.
+pub fn per_s(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.2} M/s", v / 1e6)
+    } else if v >= 1e3 {
+        format!("{:.1} k/s", v / 1e3)
+    } else {
+        format!("{v:.0}/s")
+    }
+}
+
+const LOAD_HEADER: &str = "| scenario | target | size | rate sent (msg/s) | deliveries/s | p50 | p99 | p99.9 | max | delivered / expected | dropped | failed |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |";
+
+fn size_of(params: &Value) -> String {
+    match (params.get("users"), params.get("members")) {
+        (Some(u), _) => format!("{u} users"),
+        (_, Some(m)) => format!("{m} members"),
+        _ => String::new(),
+    }
+}
+
+fn load_row(scenario: &str, target: &str, size: &str, o: &LoadOutcome) -> String {
+    format!(
+        "| {scenario} | {target} | {size} | {:.0} | {} | {} | {} | {} | {} | {} / {} | {} | {} |",
+        o.rate_sent,
+        per_s(o.throughput),
+        us(o.latency.p50_us),
+        us(o.latency.p99_us),
+        us(o.latency.p999_us),
+        us(o.latency.max_us),
+        o.deliveries,
+        o.expected_deliveries,
+        o.dropped,
+        o.failed
+    )
+}
+
+/// Markdown tables of the records: open-loop runs (sweeps as their points), then the other scenarios.
+pub fn tables(records: &[Record]) -> String {
+    let mut out = String::new();
+    let mut load = vec![LOAD_HEADER.to_owned()];
+    for r in records {
+        let size = size_of(&r.params);
+        if let Some(o) = &r.load {
+            load.push(load_row(&r.scenario, &r.target, &size, o));
+        }
+        for o in &r.points {
+            load.push(load_row(&r.scenario, &r.target, &size, o));
+        }
+    }
+    if load.len() > 1 {
+        out.push_str(&load.join("\n"));
+        out.push_str("\n\n");
+    }
+    for r in records.iter().filter(|r| r.load.is_none() && r.points.is_empty()) {
+        out.push_str(&format!("{} / {} ({}): {}\n", r.scenario, r.target, r.durability, r.metrics));
+    }
+    out
+}
+
+/// Writes records as pretty JSON.
+pub fn write_json(path: &Path, value: &impl Serialize) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, serde_json::to_string_pretty(value)?)?;
+    Ok(())
+}
+
+/// Prints the tables and, when asked, writes the JSON.
+pub fn emit(records: &[Record], json: Option<&Path>) -> anyhow::Result<()> {
+    println!("{}", tables(records));
+    if let Some(path) = json {
+        write_json(path, &records)?;
+        println!("results written to {}", path.display());
+    }
+    Ok(())
+}

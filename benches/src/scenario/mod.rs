@@ -1,0 +1,10 @@
+//! The scenarios, one file each. Chat and fan-out share their plumbing (`pubsub`) and the sweep.
+
+pub mod chat;
+pub mod connect;
+pub mod fanout;
+pub mod idle;
+pub mod pubsub;
+pub mod resume;
+pub mod suite;
+pub mod sweep;

@@ -1,0 +1,146 @@
+//! Sweep mode: raise the rate (×factor) until p99 crosses the bound or the target stops keeping up
+//! (or lower it until it does not, when the first rate is already too much), then bisect between the
+//! last good rate and the first bad one. The last good rate is the maximum sustainable rate. A bad point
+//! is run a second time before it counts as bad.
+
+use std::time::Duration;
+
+use crate::load::{self, LoadOutcome, LoadSpec};
+use crate::report::{per_s, us};
+use crate::stats::Recorder;
+use crate::transport::ChannelSender;
+
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct SweepOpts {
+    /// Sweep the rate instead of running one point.
+    #[arg(long)]
+    pub sweep: bool,
+    /// A point is good while its p99 stays under this (µs), everything is delivered and nothing dropped.
+    #[arg(long, default_value_t = 50_000)]
+    pub p99_bound_us: u64,
+    /// First rate of the sweep (messages per second); default: --rate.
+    #[arg(long)]
+    pub sweep_start: Option<f64>,
+    /// Rate multiplier between points.
+    #[arg(long, default_value_t = 2.0)]
+    pub sweep_factor: f64,
+    /// Highest rate tried.
+    #[arg(long, default_value_t = 1_000_000.0)]
+    pub sweep_max: f64,
+    /// Bisection steps between the last good and the first bad rate.
+    #[arg(long, default_value_t = 2)]
+    pub sweep_refine: u32,
+}
+
+/// Whether a point counts as sustained under the bound.
+pub fn good(o: &LoadOutcome, opts: &SweepOpts) -> bool {
+    o.sustained() && o.latency.p99_us <= opts.p99_bound_us
+}
+
+/// One line about a point.
+pub fn describe(o: &LoadOutcome) -> String {
+    format!(
+        "rate {:.0}/s (sent {:.0}/s): {} deliveries, p50 {} p99 {} p99.9 {} max {}; delivered {}/{}, dropped {}, failed {}",
+        o.rate_target,
+        o.rate_sent,
+        per_s(o.throughput),
+        us(o.latency.p50_us),
+        us(o.latency.p99_us),
+        us(o.latency.p999_us),
+        us(o.latency.max_us),
+        o.deliveries,
+        o.expected_deliveries,
+        o.dropped,
+        o.failed
+    )
+}
+
+/// Runs the sweep; returns its points sorted by rate and the maximum sustainable rate (`None` if even
+/// the first point was bad).
+pub async fn run(
+    senders: &[ChannelSender],
+    per_message: f64,
+    base: &LoadSpec,
+    opts: &SweepOpts,
+    recorder: &Recorder,
+) -> anyhow::Result<(Vec<LoadOutcome>, Option<f64>)> {
+    let mut points = Vec::new();
+    let start = opts.sweep_start.unwrap_or(base.rate);
+    let factor = opts.sweep_factor.max(1.1);
+    let mut rate = start;
+    let (mut last_good, mut first_bad) = (None, None);
+    // Up from the start while good.
+    while rate <= opts.sweep_max {
+        let ok = checked_point(senders, per_message, base, rate, opts, recorder, &mut points).await?;
+        if !ok {
+            first_bad = Some(rate);
+            break;
+        }
+        last_good = Some(rate);
+        rate *= factor;
+    }
+    // Down from the start while bad (the start was already too much).
+    if last_good.is_none() {
+        rate = start / factor;
+        while rate >= start / 1000.0 {
+            if checked_point(senders, per_message, base, rate, opts, recorder, &mut points).await? {
+                last_good = Some(rate);
+                break;
+            }
+            first_bad = Some(rate);
+            rate /= factor;
+        }
+    }
+    if let (Some(mut lo), Some(mut hi)) = (last_good, first_bad) {
+        for _ in 0..opts.sweep_refine {
+            let mid = (lo * hi).sqrt();
+            if checked_point(senders, per_message, base, mid, opts, recorder, &mut points).await? {
+                lo = mid;
+                last_good = Some(mid);
+            } else {
+                hi = mid;
+            }
+        }
+    }
+    points.sort_by(|a, b| a.rate_target.total_cmp(&b.rate_target));
+    Ok((points, last_good))
+}
+
+/// A point, run again once when bad (a busy shared machine has hiccups; a rate is bad only when it is
+/// bad twice in a row). Both runs are kept.
+async fn checked_point(
+    senders: &[ChannelSender],
+    per_message: f64,
+    base: &LoadSpec,
+    rate: f64,
+    opts: &SweepOpts,
+    recorder: &Recorder,
+    points: &mut Vec<LoadOutcome>,
+) -> anyhow::Result<bool> {
+    for _ in 0..2 {
+        let o = point(senders, per_message, base, rate, recorder).await?;
+        let ok = good(&o, opts);
+        points.push(o);
+        if ok {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+async fn point(
+    senders: &[ChannelSender],
+    per_message: f64,
+    base: &LoadSpec,
+    rate: f64,
+    recorder: &Recorder,
+) -> anyhow::Result<LoadOutcome> {
+    let spec = LoadSpec { rate, ..*base };
+    let o = load::run(senders, per_message, &spec, recorder).await?;
+    eprintln!("  {}", describe(&o));
+    if !o.sustained() {
+        // Let a backlog drain before the next point.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    Ok(o)
+}

