@@ -129,6 +129,11 @@ pub struct LimitsConfig {
     pub max_attachment_bytes: u64,
     /// Attachment kinds accepted: any of image, video, audio, file, pdf, doc.
     pub attachment_kinds: Vec<String>,
+    /// Receive and send buffer asked for the QUIC UDP socket, in bytes. Every connection shares that one
+    /// socket: with the kernel's default (~208 KiB, about a hundred datagrams) a burst overflows it and
+    /// the dropped packets wait for QUIC's loss timers. Linux caps it at `net.core.rmem_max` /
+    /// `wmem_max`; quipd logs the size it got.
+    pub udp_buffer_bytes: usize,
 }
 
 /// Every attachment kind the protocol knows, by its configuration name.
@@ -192,6 +197,7 @@ impl Default for LimitsConfig {
             max_attachments: 10,
             max_attachment_bytes: 100 * 1024 * 1024,
             attachment_kinds: ATTACHMENT_KINDS.iter().map(|k| (*k).to_owned()).collect(),
+            udp_buffer_bytes: 8 * 1024 * 1024,
         }
     }
 }
@@ -245,6 +251,9 @@ impl Config {
         }
         if self.limits.outbound_queue < 16 {
             return invalid("limits.outbound_queue", "must be at least 16");
+        }
+        if self.limits.udp_buffer_bytes < 64 * 1024 {
+            return invalid("limits.udp_buffer_bytes", "must be at least 65536");
         }
         if self.limits.heartbeat_ms < 1000 {
             return invalid("limits.heartbeat_ms", "must be at least 1000");
@@ -337,6 +346,9 @@ max_group_members = 1024
 max_attachments = 10
 max_attachment_bytes = 104857600
 attachment_kinds = ["file", "image", "video", "audio", "pdf", "doc"]
+# Receive and send buffer of the QUIC UDP socket, in bytes (at least 65536); Linux caps it at
+# net.core.rmem_max / wmem_max: raise those (sysctl) for a busy server.
+udp_buffer_bytes = 8388608
 
 [shutdown]
 # After SIGTERM/SIGINT: how long in-flight sends may take to finish (ms).

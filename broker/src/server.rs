@@ -51,6 +51,27 @@ pub enum ServerError {
     Quic(String),
 }
 
+/// Asks for `bytes` of receive and send buffer on the QUIC socket and logs what the kernel granted
+/// (Linux caps it at `net.core.rmem_max` / `wmem_max` and reports twice the usable size).
+fn size_udp_buffers(socket: &std::net::UdpSocket, bytes: usize) {
+    let sock = socket2::SockRef::from(socket);
+    if let Err(e) = sock.set_recv_buffer_size(bytes) {
+        tracing::warn!(error = %e, bytes, "cannot size the UDP receive buffer");
+    }
+    if let Err(e) = sock.set_send_buffer_size(bytes) {
+        tracing::warn!(error = %e, bytes, "cannot size the UDP send buffer");
+    }
+    // Linux reports twice what it grants (the other half is its bookkeeping).
+    let halve = |n: usize| if cfg!(target_os = "linux") { n / 2 } else { n };
+    let recv = halve(sock.recv_buffer_size().unwrap_or(0));
+    let send = halve(sock.send_buffer_size().unwrap_or(0));
+    if recv < bytes {
+        tracing::warn!(asked = bytes, granted = recv, "UDP receive buffer smaller than asked: raise net.core.rmem_max");
+    } else {
+        tracing::info!(recv, send, "UDP socket buffers");
+    }
+}
+
 /// The QUIC server configuration for a certificate and key.
 fn quic_config(tls: &TlsMaterial, transport: Arc<quinn::TransportConfig>) -> Result<quinn::ServerConfig, ServerError> {
     let quic = QuicServerConfig::try_from(tls.server_config()?).map_err(|e| ServerError::Quic(e.to_string()))?;
@@ -93,7 +114,13 @@ impl TlsReloader {
 }
 
 /// Most sessions one connection (a gateway's) may carry at once.
-const MAX_SESSIONS_PER_CONNECTION: u32 = 4096;
+pub(crate) const MAX_SESSIONS_PER_CONNECTION: u32 = 4096;
+
+/// Control streams a connection may open before its first Hello says it is a gateway. quinn keeps an
+/// entry per stream a peer may open, in two maps, for every connection: allowing a gateway's 4096 to
+/// every phone cost ~380 KiB of memory per idle connection (measured: BENCHMARKS.md), so the limit is
+/// raised for gateways only.
+const NATIVE_BIDI_STREAMS: u32 = 2;
 
 /// How long the end of `run` waits for the last tasks holding the store (blocking reads in flight)
 /// before closing it.
@@ -147,16 +174,24 @@ impl Server {
         let mut transport = quinn::TransportConfig::default();
         let idle = Duration::from_millis(u64::from(cfg.limits.heartbeat_ms) * 3);
         transport.max_idle_timeout(Some(idle.try_into().map_err(|e| ServerError::Quic(format!("{e}")))?));
-        // A native client uses one control stream; a gateway one per user session it carries. The
-        // connection-wide receive window bounds what all of a connection's streams may buffer.
-        transport.max_concurrent_bidi_streams(MAX_SESSIONS_PER_CONNECTION.into());
+        // A native client uses one control stream; a gateway one per user session it carries (raised
+        // once its first Hello says so). The connection-wide receive window bounds what all of a
+        // connection's streams may buffer.
+        transport.max_concurrent_bidi_streams(NATIVE_BIDI_STREAMS.into());
         transport.max_concurrent_uni_streams(4u32.into());
         transport.receive_window((16u32 * 1024 * 1024).into());
         transport.stream_receive_window((cfg.limits.max_frame_size * 2).into());
         let transport = Arc::new(transport);
         let server_config = quic_config(&tls, transport.clone())?;
-        let endpoint =
-            quinn::Endpoint::server(server_config, cfg.listen).map_err(|e| ServerError::Bind(cfg.listen, e))?;
+        let socket = std::net::UdpSocket::bind(cfg.listen).map_err(|e| ServerError::Bind(cfg.listen, e))?;
+        size_udp_buffers(&socket, cfg.limits.udp_buffer_bytes);
+        let endpoint = quinn::Endpoint::new(
+            quinn::EndpointConfig::default(),
+            Some(server_config),
+            socket,
+            Arc::new(quinn::TokioRuntime),
+        )
+        .map_err(|e| ServerError::Bind(cfg.listen, e))?;
 
         let limits = quip_protocol::Limits { max_frame_size: cfg.limits.max_frame_size, ..Default::default() };
         let cfg_calls_ring = cfg.calls.ring_timeout_ms;

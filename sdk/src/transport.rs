@@ -172,7 +172,7 @@ pub(crate) async fn dial(
     } else {
         SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, 0))
     };
-    let mut endpoint = quinn::Endpoint::client(bind).map_err(|e| transport_error("bind", e))?;
+    let mut endpoint = client_endpoint(bind).map_err(|e| transport_error("bind", e))?;
     endpoint.set_default_client_config(client);
     let conn = endpoint
         .connect(config.server, &config.server_name)
@@ -181,6 +181,21 @@ pub(crate) async fn dial(
         .map_err(|e| transport_error("handshake", e))?;
     tracing::debug!(server = %config.server, "QUIC connection established");
     Ok((endpoint, conn))
+}
+
+/// Receive buffer asked for a client's UDP socket: a burst of events (a busy group, a resume replay)
+/// must not overflow the kernel's default (~208 KiB) and wait for QUIC's loss timers. Linux caps it at
+/// `net.core.rmem_max`.
+pub const UDP_RECEIVE_BUFFER: usize = 2 * 1024 * 1024;
+
+/// A client QUIC endpoint on `bind`, its socket's receive buffer sized to [`UDP_RECEIVE_BUFFER`] (best
+/// effort: a smaller buffer still works).
+pub fn client_endpoint(bind: SocketAddr) -> std::io::Result<quinn::Endpoint> {
+    let socket = std::net::UdpSocket::bind(bind)?;
+    if let Err(e) = socket2::SockRef::from(&socket).set_recv_buffer_size(UDP_RECEIVE_BUFFER) {
+        tracing::debug!(error = %e, "cannot size the UDP receive buffer");
+    }
+    quinn::Endpoint::new(quinn::EndpointConfig::default(), None, socket, Arc::new(quinn::TokioRuntime))
 }
 
 pub(crate) fn close_info(e: quinn::ConnectionError) -> CloseInfo {

@@ -65,7 +65,7 @@ impl Endpoints {
         client.transport_config(Arc::new(transport));
         let endpoints = (0..count.max(1))
             .map(|_| {
-                let mut ep = quinn::Endpoint::client(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+                let mut ep = quip_sdk::client_endpoint(SocketAddr::from(([127, 0, 0, 1], 0)))?;
                 ep.set_default_client_config(client.clone());
                 Ok(ep)
             })

@@ -109,6 +109,7 @@ async fn serve_gateway(
     shutdown: watch::Receiver<bool>,
 ) {
     let remote = conn.remote_address();
+    conn.set_max_concurrent_bi_streams(crate::server::MAX_SESSIONS_PER_CONNECTION.into());
     metrics::gauge!("quip_gateway_connections").increment(1.0);
     let mut sessions = tokio::task::JoinSet::new();
     sessions.spawn(run(broker.clone(), conn.clone(), first, shutdown.clone()).instrument(span));
