@@ -72,7 +72,9 @@ pub use events::{DisconnectReason, Event, EventStream};
 pub use gateway::{PoolConfig, SharedQuicTransport};
 pub use shared::ConnectionState;
 pub use tls::fingerprint;
-pub use transport::{BoxRead, BoxWrite, CloseInfo, QuicTransport, Session, Transport, UDP_RECEIVE_BUFFER, client_endpoint};
+pub use transport::{
+    BoxRead, BoxWrite, CloseInfo, QuicTransport, Session, Transport, UDP_RECEIVE_BUFFER, client_endpoint,
+};
 
 /// The protocol crate, for every request and event type.
 pub use quip_protocol as protocol;
