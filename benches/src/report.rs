@@ -70,19 +70,27 @@ fn size_of(params: &Value) -> String {
     }
 }
 
-fn load_row(scenario: &str, target: &str, size: &str, o: &LoadOutcome) -> String {
-    format!(
-        "| {scenario} | {target} | {size} | {:.0} | {} | {} | {} | {} | {} | {} / {} | {} | {} |",
-        o.rate_sent,
+/// A load point's figures as printed everywhere: rate sent, deliveries/s, p50, p99, p99.9, max, delivered,
+/// expected, dropped, failed.
+pub fn figures(o: &LoadOutcome) -> [String; 10] {
+    [
+        format!("{:.0}", o.rate_sent),
         per_s(o.throughput),
         us(o.latency.p50_us),
         us(o.latency.p99_us),
         us(o.latency.p999_us),
         us(o.latency.max_us),
-        o.deliveries,
-        o.expected_deliveries,
-        o.dropped,
-        o.failed
+        o.deliveries.to_string(),
+        o.expected_deliveries.to_string(),
+        o.dropped.to_string(),
+        o.failed.to_string(),
+    ]
+}
+
+fn load_row(scenario: &str, target: &str, size: &str, o: &LoadOutcome) -> String {
+    let [sent, rate, p50, p99, p999, max, got, expected, dropped, failed] = figures(o);
+    format!(
+        "| {scenario} | {target} | {size} | {sent} | {rate} | {p50} | {p99} | {p999} | {max} | {got} / {expected} | {dropped} | {failed} |"
     )
 }
 

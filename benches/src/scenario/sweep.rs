@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use crate::load::{self, LoadOutcome, LoadSpec};
-use crate::report::{per_s, us};
 use crate::stats::Recorder;
 use crate::transport::ChannelSender;
 
@@ -39,19 +38,10 @@ pub fn good(o: &LoadOutcome, opts: &SweepOpts) -> bool {
 
 /// One line about a point.
 pub fn describe(o: &LoadOutcome) -> String {
+    let [sent, rate, p50, p99, p999, max, got, expected, dropped, failed] = crate::report::figures(o);
     format!(
-        "rate {:.0}/s (sent {:.0}/s): {} deliveries, p50 {} p99 {} p99.9 {} max {}; delivered {}/{}, dropped {}, failed {}",
-        o.rate_target,
-        o.rate_sent,
-        per_s(o.throughput),
-        us(o.latency.p50_us),
-        us(o.latency.p99_us),
-        us(o.latency.p999_us),
-        us(o.latency.max_us),
-        o.deliveries,
-        o.expected_deliveries,
-        o.dropped,
-        o.failed
+        "rate {:.0}/s (sent {sent}/s): {rate} deliveries, p50 {p50} p99 {p99} p99.9 {p999} max {max}; delivered {got}/{expected}, dropped {dropped}, failed {failed}",
+        o.rate_target
     )
 }
 
