@@ -134,6 +134,10 @@ pub struct LimitsConfig {
     /// the dropped packets wait for QUIC's loss timers. Linux caps it at `net.core.rmem_max` /
     /// `wmem_max`; quipd logs the size it got.
     pub udp_buffer_bytes: usize,
+    /// Conversations up to this many members show every receipt to every member; in larger ones a
+    /// receipt goes to the marking user and to the senders of the messages it covers (see
+    /// docs/PROTOCOL.md, "Receipts").
+    pub receipt_broadcast_max_members: usize,
 }
 
 /// Every attachment kind the protocol knows, by its configuration name.
@@ -198,6 +202,7 @@ impl Default for LimitsConfig {
             max_attachment_bytes: 100 * 1024 * 1024,
             attachment_kinds: ATTACHMENT_KINDS.iter().map(|k| (*k).to_owned()).collect(),
             udp_buffer_bytes: 8 * 1024 * 1024,
+            receipt_broadcast_max_members: 32,
         }
     }
 }
@@ -349,6 +354,9 @@ attachment_kinds = ["file", "image", "video", "audio", "pdf", "doc"]
 # Receive and send buffer of the QUIC UDP socket, in bytes (at least 65536); Linux caps it at
 # net.core.rmem_max / wmem_max: raise those (sysctl) for a busy server.
 udp_buffer_bytes = 8388608
+# Receipts go to every member in conversations up to this size; in larger ones, to the user who marked
+# and the senders of the messages the receipt covers (everyone else can ask GetReceipts).
+receipt_broadcast_max_members = 32
 
 [shutdown]
 # After SIGTERM/SIGINT: how long in-flight sends may take to finish (ms).

@@ -19,6 +19,9 @@ use crate::model::{self, ConvId, UserId};
 use crate::session::{delivery_frame, frame};
 use crate::store::{Committed, ConvChange, Publish, Store};
 
+mod receipts;
+pub use receipts::ReceiptAudience;
+
 pub struct HubPublisher {
     pub hub: Arc<Hub>,
     pub store: Store,
@@ -26,6 +29,8 @@ pub struct HubPublisher {
     pub webhook: crate::webhook::Webhook,
     /// Live counters for the admin API.
     pub stats: Arc<crate::stats::Stats>,
+    /// Who sees a receipt (everyone in small conversations, the senders concerned in large ones).
+    pub receipts: ReceiptAudience,
 }
 
 impl HubPublisher {
@@ -60,6 +65,7 @@ impl Publish for HubPublisher {
             match event {
                 Committed::Message { msg, members, received } => {
                     self.stats.note_message(msg.conv);
+                    self.receipts.note_message(msg.conv, msg.seq, &msg.sender.id, members.len());
                     let out = Outbound::Message {
                         conv: msg.conv,
                         seq: msg.seq,
@@ -108,7 +114,8 @@ impl Publish for HubPublisher {
                     let event = ConversationEvent { change, conversation, actor_id: actor, user_ids: users, at_ms };
                     self.hub.deliver(&audience, &Outbound::Event(frame(0, event)));
                 }
-                Committed::Receipt { conv, user, kind, up_to, at_ms, members } => {
+                Committed::Receipt { conv, user, kind, from, up_to, at_ms, members } => {
+                    let audience = self.receipts.audience(&self.store, conv, &user, from, up_to, &members);
                     let event = ReceiptEvent {
                         conversation_id: conv,
                         user_id: user.clone(),
@@ -119,7 +126,7 @@ impl Publish for HubPublisher {
                         up_to_seq: up_to,
                         at_ms,
                     };
-                    self.hub.deliver(&members, &Outbound::Event(frame(0, event)));
+                    self.hub.deliver(&audience, &Outbound::Event(frame(0, event)));
                     if kind == model::ReceiptKind::Read && seen.insert((user.clone(), conv)) {
                         read_moved.push((user, conv));
                     }

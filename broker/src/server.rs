@@ -19,7 +19,7 @@ use tokio::task::JoinSet;
 
 use crate::auth::Authenticator;
 use crate::config::Config;
-use crate::fanout::HubPublisher;
+use crate::fanout::{HubPublisher, ReceiptAudience};
 use crate::hub::Hub;
 use crate::presence::{Presence, PresenceConfig};
 use crate::store::{Store, Writer};
@@ -168,7 +168,13 @@ impl Server {
         let hub = Arc::new(Hub::default());
         let webhook = crate::webhook::Webhook::start(&cfg.webhook);
         let stats = Arc::new(crate::stats::Stats::default());
-        let publisher = HubPublisher { hub: hub.clone(), store: store.clone(), webhook, stats: stats.clone() };
+        let publisher = HubPublisher {
+            hub: hub.clone(),
+            store: store.clone(),
+            webhook,
+            stats: stats.clone(),
+            receipts: ReceiptAudience::new(cfg.limits.receipt_broadcast_max_members),
+        };
         let (writer, writer_thread) = Writer::start(store.clone(), &cfg.store, publisher)?;
 
         let mut transport = quinn::TransportConfig::default();

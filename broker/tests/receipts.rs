@@ -233,6 +233,42 @@ async fn group_receipts_count_who_got_and_read_a_message() {
     assert!(r.members.iter().find(|m| m.user_id == "alice").unwrap().read_at_ms > 0);
 }
 
+/// Past `limits.receipt_broadcast_max_members`, a receipt reaches the senders of the messages it covers
+/// and the marking user's other devices, not every member (which would be quadratic in the group size).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_in_large_groups_go_to_the_senders_they_concern() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = common::config(dir.path());
+    cfg.limits.receipt_broadcast_max_members = 3;
+    let broker = TestBroker::start_with(cfg).await;
+    let mut alice = login(&broker, "alice", "phone").await;
+    let mut bob = login(&broker, "bob", "phone").await;
+    let mut carol = login(&broker, "carol", "phone").await;
+    let mut carol_laptop = login(&broker, "carol", "laptop").await;
+    let mut dave = login(&broker, "dave", "phone").await;
+    let conv = group(&mut alice, &["bob", "carol", "dave"]).await;
+    let first = send(&mut alice, conv, "one").await;
+    let second = send(&mut bob, conv, "two").await;
+
+    // Carol reads up to Bob's message: her watermark moves over Alice's and Bob's messages, so both
+    // senders are told, and so is Carol's laptop; Dave is not.
+    read_up_to(&mut carol, conv, second.seq).await;
+    assert_eq!(receipt_event(&mut bob, "carol", ReceiptKind::Read).await.up_to_seq, second.seq);
+    assert_eq!(receipt_event(&mut alice, "carol", ReceiptKind::Read).await.up_to_seq, second.seq);
+    assert_eq!(receipt_event(&mut carol_laptop, "carol", ReceiptKind::Read).await.up_to_seq, second.seq);
+    assert!(receipt_events_within(&mut dave, "carol", Duration::from_millis(500)).await.is_empty());
+
+    // Dave has the first message only: Alice is told, Bob is not.
+    let done = dave.call(MarkDelivered { conversation_id: conv, up_to_seq: first.seq }).await;
+    assert!(matches!(done, ServerBody::Done(_)));
+    assert_eq!(receipt_event(&mut alice, "dave", ReceiptKind::Delivered).await.up_to_seq, first.seq);
+    assert!(receipt_events_within(&mut bob, "dave", Duration::from_millis(500)).await.is_empty());
+
+    // Everyone can still ask who got and read a message.
+    let r = receipts(&mut dave, second.message_id).await;
+    assert_eq!((r.recipients, r.delivered, r.read), (3, 1, 1));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_times_are_kept_per_message_and_bounded() {
     let broker = TestBroker::start().await;

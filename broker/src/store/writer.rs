@@ -118,6 +118,8 @@ pub enum Committed {
         conv: ConvId,
         user: UserId,
         kind: ReceiptKind,
+        /// The watermark before this move: the receipt newly covers `from + 1 ..= up_to`.
+        from: Seq,
         up_to: Seq,
         at_ms: u64,
         members: Arc<[UserId]>,

@@ -116,6 +116,7 @@ impl State {
                 conv,
                 user: user.to_owned(),
                 kind: k,
+                from: before.get(k),
                 up_to: to,
                 at_ms: now_ms,
                 members: members.clone(),
