@@ -22,6 +22,8 @@
 //! are tokio sleeps that act only if the user's state has not changed since (a version counter). Every
 //! task is counted, so that shutdown can cancel the timers and wait for the jobs before the store closes.
 
+#[cfg(test)]
+mod tests;
 mod typing;
 mod watches;
 
@@ -123,6 +125,9 @@ struct UserState {
     version: u64,
     /// The user's last job: the next one waits for it, so events leave in order.
     chain: Option<JoinHandle<()>>,
+    /// Numbers the user's jobs: a job that finishes while still `chain` releases its own handle, so
+    /// that a finished task's memory is not kept for as long as the user stays connected.
+    jobs: u64,
 }
 
 impl UserState {
@@ -136,6 +141,7 @@ impl UserState {
             online: false,
             version: 0,
             chain: None,
+            jobs: 0,
         }
     }
 
@@ -466,12 +472,20 @@ impl Inner {
     /// Queues `job` after the user's previous one (called with the user's shard locked).
     fn enqueue(self: &Arc<Self>, state: &mut UserState, job: Job) {
         let previous = state.chain.take();
+        state.jobs += 1;
+        let ticket = state.jobs;
         let me = self.clone();
         state.chain = self.spawn(async move {
             if let Some(previous) = previous {
                 let _ = previous.await;
             }
+            let user = job.user.clone();
             me.run(job).await;
+            if let Some(state) = me.users.lock(user.as_str()).get_mut(&user)
+                && state.jobs == ticket
+            {
+                state.chain = None;
+            }
         });
     }
 

@@ -130,7 +130,9 @@ pub async fn read_loop(
                 break;
             }
         };
-        dispatch(&ctx, &bytes).await;
+        // Boxed: the reader lives as long as the session, and inline it would be as large as the
+        // largest command's future on every idle connection; one allocation per request instead.
+        Box::pin(dispatch(&ctx, &bytes)).await;
     }
     let _ = ctx.to_writer.send(ToWriter::Close(Goodbye::default())).await;
 }

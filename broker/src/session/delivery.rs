@@ -153,7 +153,8 @@ impl Delivery {
                 match self.delivered.get(&conv).copied() {
                     Some(d) if seq <= d => return Ok(()),
                     Some(d) if seq > d + 1 => {
-                        self.replay_range(events, conv, d, seq - 1, false).await?;
+                        // Rare (a gap): boxed so that the session's task is not as large as a replay.
+                        Box::pin(self.replay_range(events, conv, d, seq - 1, false)).await?;
                         self.flush(events).await?;
                     }
                     _ => {}

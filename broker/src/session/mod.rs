@@ -84,7 +84,9 @@ pub async fn serve(broker: Arc<Broker>, incoming: quinn::Incoming, shutdown: wat
     let _counted = stats.connection();
     let session_id = broker.next_session_id();
     let span = tracing::info_span!("session", id = session_id, %remote);
-    let first = match handshake::accept_first(&broker, &conn, session_id).instrument(span.clone()).await {
+    // Rare and one-off steps run boxed: an async fn's state is as large as its largest await, and this
+    // task lives as long as the connection, so inline they would cost every idle connection their size.
+    let first = match Box::pin(handshake::accept_first(&broker, &conn, session_id)).instrument(span.clone()).await {
         Ok(session) => session,
         Err(e) => {
             span.in_scope(|| tracing::info!(error = %e, "session refused"));
@@ -124,7 +126,7 @@ async fn serve_gateway(
                 let span = tracing::info_span!("session", id = session_id, %remote, gateway = true);
                 sessions.spawn(
                     async move {
-                        match handshake::accept(&broker, &conn, send, recv, session_id, true).await {
+                        match Box::pin(handshake::accept(&broker, &conn, send, recv, session_id, true)).await {
                             Ok(session) => run(broker, conn, session, shutdown).await,
                             Err(e) => tracing::info!(error = %e, "session refused"),
                         }
@@ -190,7 +192,7 @@ async fn run(
         let mut events = conn.open_uni().await?;
         events.write_all(&frame(0, EventStreamOpen { control_stream_id, session_id })).await?;
         let mut delivery = Delivery::new(broker.clone(), user.clone());
-        delivery.start(&mut events, resume.as_ref(), welcome_cursor).await?;
+        Box::pin(delivery.start(&mut events, resume.as_ref(), welcome_cursor)).await?;
 
         let (reply_tx, reply_rx) = mpsc::channel::<Bytes>(64);
         let replies = tokio::spawn(write_replies(control_send, reply_rx).in_current_span());
@@ -218,7 +220,7 @@ async fn run(
                 () = expiry => break Goodbye { reason: CloseReason::TokenExpired, message: "token expired".into(), reconnect_after_ms: 0 },
                 msg = from_reader.recv() => match msg {
                     Some(ToWriter::Sync { request_id, since }) => {
-                        let done = delivery.sync(&mut events, &since).await?;
+                        let done = Box::pin(delivery.sync(&mut events, &since)).await?;
                         let _ = reply_tx.send(frame(request_id, done)).await;
                     }
                     Some(ToWriter::TokenExpiry(at)) => expires_at = at,
@@ -235,7 +237,7 @@ async fn run(
                 },
             }
             if lagging.swap(false, Ordering::AcqRel) {
-                delivery.catch_up(&mut events).await?;
+                Box::pin(delivery.catch_up(&mut events)).await?;
             }
         };
         reader.abort();
