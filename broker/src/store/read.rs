@@ -127,17 +127,12 @@ impl Store {
         limit: usize,
     ) -> Result<(Vec<StoredMessage>, Option<Seq>), StoreError> {
         let settings = self.settings(viewer, conv)?;
-        let hidden = self.cf(keys::HIDDEN)?;
         let page = self.range(conv, after, up_to, limit)?;
-        let last = page.last().map(|m| m.seq);
-        let mut out = Vec::with_capacity(page.len());
-        for m in page {
-            if settings.shows(m.seq) && self.db.get_pinned_cf(&hidden, keys::hidden_key(viewer, conv, m.seq))?.is_none()
-            {
-                out.push(m);
-            }
-        }
-        Ok((out, last))
+        let Some(last) = page.last().map(|m| m.seq) else { return Ok((page, None)) };
+        // One seek (usually onto nothing) rather than a lookup per message: a long resume felt those.
+        let hidden = self.hidden_seqs(viewer, conv, after, last)?;
+        let out = page.into_iter().filter(|m| settings.shows(m.seq) && hidden.binary_search(&m.seq).is_err()).collect();
+        Ok((out, Some(last)))
     }
 
     /// One page of history by sequence cursor, as `viewer` sees it: messages they deleted for
@@ -215,5 +210,34 @@ impl Store {
         out.reverse();
         out.truncate(limit);
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::StoreConfig;
+
+    #[test]
+    fn a_range_leaves_out_what_the_viewer_hid_and_only_that() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path(), &StoreConfig::default()).expect("store");
+        let (msgs, hidden) = (store.cf(keys::MSGS).expect("msgs"), store.cf(keys::HIDDEN).expect("hidden"));
+        for conv in [7, 8] {
+            for seq in 1..=6 {
+                let m = StoredMessage { conv, seq, ..Default::default() };
+                store.db.put_cf(&msgs, msg_key(conv, seq), super::super::encode(&m)).expect("put");
+            }
+        }
+        // Rows that must not count: another viewer's, another conversation's, one outside the range.
+        for (user, conv, seq) in [("bob", 7, 2), ("bob", 7, 5), ("bob", 7, 1), ("alice", 7, 3), ("bob", 8, 4)] {
+            store.db.put_cf(&hidden, keys::hidden_key(user, conv, seq), []).expect("put");
+        }
+        let seqs =
+            |(page, last): (Vec<StoredMessage>, Option<Seq>)| (page.iter().map(|m| m.seq).collect::<Vec<_>>(), last);
+        assert_eq!(seqs(store.visible_range("bob", 7, 1, 6, 256).expect("range")), (vec![3, 4, 6], Some(6)));
+        assert_eq!(seqs(store.visible_range("bob", 7, 1, 6, 3).expect("range")), (vec![3, 4], Some(4)));
+        assert_eq!(seqs(store.visible_range("alice", 7, 0, 6, 256).expect("range")), (vec![1, 2, 4, 5, 6], Some(6)));
+        assert_eq!(seqs(store.visible_range("bob", 7, 6, 6, 256).expect("range")), (vec![], None));
     }
 }

@@ -62,23 +62,28 @@ impl Store {
 
     /// How many messages with `after < seq <= up_to` of `conv` `user` deleted for themselves.
     pub fn hidden_between(&self, user: &str, conv: ConvId, after: Seq, up_to: Seq) -> Result<u64, StoreError> {
+        Ok(self.hidden_seqs(user, conv, after, up_to)?.len() as u64)
+    }
+
+    /// The seqs `after < seq <= up_to` of `conv` that `user` deleted for themselves, ascending.
+    pub fn hidden_seqs(&self, user: &str, conv: ConvId, after: Seq, up_to: Seq) -> Result<Vec<Seq>, StoreError> {
+        let mut seqs = Vec::new();
         if up_to <= after {
-            return Ok(0);
+            return Ok(seqs);
         }
         let cf = self.cf(keys::HIDDEN)?;
         let prefix = keys::user_conv_key(user, conv);
         let start = keys::hidden_key(user, conv, after.saturating_add(1));
-        let mut n = 0;
         for item in self.db.iterator_cf(&cf, IteratorMode::From(&start, RDirection::Forward)) {
             let (k, _) = item?;
             if !k.starts_with(&prefix) {
                 break;
             }
             match k.get(prefix.len()..).and_then(read_u64) {
-                Some(seq) if seq <= up_to => n += 1,
+                Some(seq) if seq <= up_to => seqs.push(seq),
                 _ => break,
             }
         }
-        Ok(n)
+        Ok(seqs)
     }
 }
