@@ -2,9 +2,10 @@
 //!
 //! Every family module gives each domain type two `pub(crate)` functions:
 //! `fn encode<'b>(&self, fbb: &mut Fbb<'b>) -> WIPOffset<fb::T<'b>>` and
-//! `fn decode(t: fb::T<'_>) -> Result<Self, DecodeError>`. Decoding happens only after the verifier
-//! accepted the buffer, so reading a field cannot go out of bounds; what is checked here is meaning:
-//! required values present, lengths within the protocol's maxima, enum values known.
+//! `fn decode(t: fb::T<'_>) -> Result<Self, DecodeError>`, written by hand or, for a struct that mirrors
+//! its table field by field, by [`table_codec!`]. Decoding happens only after the verifier accepted the
+//! buffer, so reading a field cannot go out of bounds; what is checked here is meaning: required values
+//! present, lengths within the protocol's maxima, enum values known.
 
 use flatbuffers::{FlatBufferBuilder, ForwardsUOffset, Vector, WIPOffset};
 
@@ -200,3 +201,84 @@ macro_rules! wire_enum {
     };
 }
 pub(crate) use wire_enum;
+
+/// Implements `encode` and `decode` for a domain struct that mirrors a generated table field by field
+/// (same names), each field converted as its kind says:
+///
+/// - `scalar`: numbers and booleans, as they are.
+/// - `wire_enum(T)`: an enum declared with [`wire_enum!`].
+/// - `req_str(max)`: a required string ([`req_str`]).
+/// - `str_or_empty(max)`: a string left absent when empty ([`enc_str`], [`str_or_empty`]).
+/// - `opt_str(max)`: an `Option<String>` ([`enc_opt_str`], [`opt_str`]).
+/// - `str_list(max)`: a list of strings left absent when empty; `str_list_req(max)` when the schema
+///   requires the list ([`str_list`], `max` is each string's).
+/// - `table(T)`: a required table; `opt_table(T)`: an optional one (the field may be an
+///   `Option<Box<T>>`).
+/// - `table_list(T, max)`: a list of at most `max` tables, left absent when empty.
+///
+/// Strings and tables are written in the order the fields are listed. Errors name the table and the
+/// field as they are written here.
+macro_rules! table_codec {
+    (
+        $name:ident => fb::$fb:ident, fb::$args:ident {
+            $( $field:ident : $kind:ident $( ( $($arg:tt)* ) )? ),* $(,)?
+        }
+    ) => {
+        impl $name {
+            pub(crate) fn encode<'b>(
+                &self,
+                fbb: &mut $crate::convert::Fbb<'b>,
+            ) -> ::flatbuffers::WIPOffset<$crate::fb::$fb<'b>> {
+                $( let $field = $crate::convert::table_codec!(@enc fbb, self.$field, $kind $( ( $($arg)* ) )?); )*
+                $crate::fb::$fb::create(fbb, &$crate::fb::$args { $( $field ),* })
+            }
+
+            pub(crate) fn decode(t: $crate::fb::$fb<'_>) -> Result<Self, $crate::DecodeError> {
+                Ok(Self {
+                    $( $field: $crate::convert::table_codec!(
+                        @dec t.$field(), stringify!($fb), stringify!($field), $kind $( ( $($arg)* ) )?
+                    ), )*
+                })
+            }
+        }
+    };
+
+    (@enc $fbb:ident, $v:expr, scalar) => { $v };
+    (@enc $fbb:ident, $v:expr, wire_enum($ty:ty)) => { $v.to_wire() };
+    (@enc $fbb:ident, $v:expr, req_str($max:expr)) => { Some($fbb.create_string(&$v)) };
+    (@enc $fbb:ident, $v:expr, str_or_empty($max:expr)) => { $crate::convert::enc_str($fbb, &$v) };
+    (@enc $fbb:ident, $v:expr, opt_str($max:expr)) => { $crate::convert::enc_opt_str($fbb, $v.as_deref()) };
+    (@enc $fbb:ident, $v:expr, str_list($max:expr)) => { $crate::convert::enc_str_list($fbb, &$v) };
+    (@enc $fbb:ident, $v:expr, str_list_req($max:expr)) => { Some($crate::convert::enc_str_list_req($fbb, &$v)) };
+    (@enc $fbb:ident, $v:expr, table($ty:ty)) => { Some($v.encode($fbb)) };
+    (@enc $fbb:ident, $v:expr, opt_table($ty:ty)) => { $v.as_ref().map(|x| x.encode($fbb)) };
+    (@enc $fbb:ident, $v:expr, table_list($ty:ty, $max:expr)) => {
+        $crate::convert::enc_table_list($fbb, &$v, |x, fbb| x.encode(fbb))
+    };
+
+    (@dec $w:expr, $table:expr, $field:expr, scalar) => { $w };
+    (@dec $w:expr, $table:expr, $field:expr, wire_enum($ty:ty)) => { <$ty>::from_wire($w, $table, $field)? };
+    (@dec $w:expr, $table:expr, $field:expr, req_str($max:expr)) => {
+        $crate::convert::req_str($w, $table, $field, $max)?
+    };
+    (@dec $w:expr, $table:expr, $field:expr, str_or_empty($max:expr)) => {
+        $crate::convert::str_or_empty($w, $table, $field, $max)?
+    };
+    (@dec $w:expr, $table:expr, $field:expr, opt_str($max:expr)) => {
+        $crate::convert::opt_str($w, $table, $field, $max)?
+    };
+    (@dec $w:expr, $table:expr, $field:expr, str_list($max:expr)) => {
+        $crate::convert::str_list($w, $table, $field, $max)?
+    };
+    (@dec $w:expr, $table:expr, $field:expr, str_list_req($max:expr)) => {
+        $crate::convert::str_list(Some($w), $table, $field, $max)?
+    };
+    (@dec $w:expr, $table:expr, $field:expr, table($ty:ty)) => { <$ty>::decode($w)? };
+    (@dec $w:expr, $table:expr, $field:expr, opt_table($ty:ty)) => {
+        $w.map(|x| <$ty>::decode(x).map(Into::into)).transpose()?
+    };
+    (@dec $w:expr, $table:expr, $field:expr, table_list($ty:ty, $max:expr)) => {
+        $crate::convert::table_list($w, $table, $field, $max, <$ty>::decode)?
+    };
+}
+pub(crate) use table_codec;
