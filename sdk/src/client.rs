@@ -22,7 +22,8 @@ use crate::connection::{Command, Driver};
 use crate::cursors::MAX_RESUME_CURSORS;
 use crate::events::EventStream;
 use crate::requests::Request;
-use crate::shared::{ConnectionState, Shared, lock};
+use crate::shared::{ConnectionState, Shared};
+use crate::sync::lock;
 use crate::transport::{QuicTransport, Transport};
 use crate::{ClientConfig, Error};
 

@@ -1,4 +1,5 @@
-//! Client configuration: where the broker is, how to trust it, who we are, how to reconnect.
+//! Client configuration: where the broker is, how to trust it ([`Trust`], defined with the TLS code that
+//! reads it), who we are, how to reconnect.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -7,33 +8,12 @@ use std::time::Duration;
 use quip_protocol::ResumePoint;
 
 use crate::Error;
+use crate::tls::Trust;
 
 /// Protocol maximum of `Hello.token` (bytes).
 const MAX_TOKEN: usize = 8 * 1024;
 /// Protocol maximum of `Hello.device_id` (bytes).
 const MAX_DEVICE_ID: usize = 64;
-
-/// How the client decides the server's certificate is the right one.
-#[derive(Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Trust {
-    /// Pin the SHA-256 of the server's leaf certificate, as quipd prints it (`aa:bb:...`, lowercase hex
-    /// with colons; upper case and no colons are accepted too). Name and expiry are not checked: the pin
-    /// is the trust. The TLS 1.3 handshake signature is still verified against the pinned certificate.
-    Fingerprint(String),
-    /// Trust certificates chaining to these CA certificates (PEM); the name is checked against
-    /// `ClientConfig::server_name`.
-    CaPem(Vec<u8>),
-}
-
-impl fmt::Debug for Trust {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Trust::Fingerprint(fp) => f.debug_tuple("Fingerprint").field(fp).finish(),
-            Trust::CaPem(pem) => write!(f, "CaPem(<{} bytes>)", pem.len()),
-        }
-    }
-}
 
 /// When and how often to reconnect after the connection drops.
 ///

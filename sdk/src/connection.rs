@@ -25,7 +25,9 @@ use crate::events::{DisconnectReason, Event};
 use crate::handshake::{Live, goodbye_from_close, open};
 use crate::receipts::{DeliveryReports, REPORT_INTERVAL};
 use crate::requests::{InFlight, Request};
-use crate::shared::{ConnectionState, Shared, lock};
+use crate::session_end::SessionEnd;
+use crate::shared::{ConnectionState, Shared};
+use crate::sync::lock;
 use crate::transport::{BoxWrite, CloseInfo, Transport};
 use crate::wire::{WriteError, write_frame};
 use crate::{ClientConfig, Error};
@@ -43,24 +45,6 @@ const MIN_FRAME_SIZE: u32 = 16 * 1024;
 
 /// How long a lost session's last events and close reason are waited for.
 const DRAIN_GRACE: Duration = Duration::from_millis(200);
-
-/// Why a session ended.
-#[derive(Debug)]
-pub(crate) enum SessionEnd {
-    Goodbye(Goodbye),
-    Lost {
-        detail: String,
-        info: Option<CloseInfo>,
-    },
-    /// `close()` was called or every `Client` was dropped.
-    ClientClosed,
-}
-
-impl SessionEnd {
-    pub(crate) fn lost(detail: impl Into<String>) -> Self {
-        SessionEnd::Lost { detail: detail.into(), info: None }
-    }
-}
 
 /// After a session: try again (not before the delay), or stop with an error.
 enum Next {

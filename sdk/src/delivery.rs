@@ -9,10 +9,11 @@ use quip_protocol::family::messages::MessageEvent;
 use tokio::sync::mpsc;
 
 use crate::Error;
-use crate::connection::SessionEnd;
 use crate::cursors::Admit;
 use crate::events::Event;
-use crate::shared::{Shared, lock};
+use crate::session_end::SessionEnd;
+use crate::shared::Shared;
+use crate::sync::lock;
 use crate::transport::BoxRead;
 use crate::wire::{FrameReader, read_limits};
 

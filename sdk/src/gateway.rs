@@ -18,7 +18,7 @@ use std::time::Duration;
 use quip_protocol::{FRAME_PREFIX_LEN, ServerBody, ServerFrame};
 use tokio::sync::oneshot;
 
-use crate::shared::lock;
+use crate::sync::lock;
 use crate::transport::{BoxRead, Session, Transport, close_info, dial, transport_error};
 use crate::{ClientConfig, Error};
 

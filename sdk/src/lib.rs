@@ -60,18 +60,20 @@ mod gateway;
 mod handshake;
 mod receipts;
 mod requests;
+mod session_end;
 mod shared;
+mod sync;
 mod tls;
 mod transport;
 mod wire;
 
 pub use client::Client;
-pub use config::{ClientConfig, ReconnectPolicy, Trust};
+pub use config::{ClientConfig, ReconnectPolicy};
 pub use error::Error;
 pub use events::{DisconnectReason, Event, EventStream};
 pub use gateway::{PoolConfig, SharedQuicTransport};
 pub use shared::ConnectionState;
-pub use tls::fingerprint;
+pub use tls::{Trust, fingerprint};
 pub use transport::{
     BoxRead, BoxWrite, CloseInfo, QuicTransport, Session, Transport, UDP_RECEIVE_BUFFER, client_endpoint,
 };

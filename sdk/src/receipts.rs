@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::shared::lock;
+use crate::sync::lock;
 
 /// The shortest time between two reports (each covers every conversation with news).
 pub(crate) const REPORT_INTERVAL: Duration = Duration::from_millis(100);

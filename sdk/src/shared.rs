@@ -3,13 +3,14 @@
 //! Concurrency: plain `std` mutexes, each held only for a copy or a map update and never across an
 //! `.await`, so the app's handles never wait on the network.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use quip_protocol::family::session::Welcome;
 use tokio::sync::watch;
 
 use crate::cursors::CursorTracker;
 use crate::receipts::DeliveryReports;
+use crate::sync::lock;
 use crate::{ClientConfig, Error};
 
 /// Where the client stands.
@@ -52,9 +53,4 @@ impl Shared {
     pub(crate) fn terminal_error(&self) -> Error {
         lock(&self.terminal).clone().unwrap_or(Error::Closed)
     }
-}
-
-/// Locks a mutex; a panic elsewhere cannot leave these values half-updated, so poisoning is ignored.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }

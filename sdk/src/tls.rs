@@ -1,6 +1,7 @@
 //! TLS for the QUIC connection: rustls with the ring provider (chosen explicitly, never the process
 //! default), TLS 1.3 only, ALPN `quip/1`, and either a pinned certificate fingerprint or a CA store.
 
+use std::fmt;
 use std::sync::Arc;
 
 use rustls::DigitallySignedStruct;
@@ -9,7 +10,29 @@ use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 
-use crate::{Error, Trust};
+use crate::Error;
+
+/// How the client decides the server's certificate is the right one.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Trust {
+    /// Pin the SHA-256 of the server's leaf certificate, as quipd prints it (`aa:bb:...`, lowercase hex
+    /// with colons; upper case and no colons are accepted too). Name and expiry are not checked: the pin
+    /// is the trust. The TLS 1.3 handshake signature is still verified against the pinned certificate.
+    Fingerprint(String),
+    /// Trust certificates chaining to these CA certificates (PEM); the name is checked against
+    /// `ClientConfig::server_name`.
+    CaPem(Vec<u8>),
+}
+
+impl fmt::Debug for Trust {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Trust::Fingerprint(fp) => f.debug_tuple("Fingerprint").field(fp).finish(),
+            Trust::CaPem(pem) => write!(f, "CaPem(<{} bytes>)", pem.len()),
+        }
+    }
+}
 
 /// SHA-256 of a DER certificate as lowercase hex with colons (`aa:bb:...`), the format quipd prints.
 pub fn fingerprint(der: &[u8]) -> String {

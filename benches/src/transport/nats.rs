@@ -6,13 +6,14 @@ use std::sync::Arc;
 
 use futures_util::{StreamExt as _, TryStreamExt as _};
 
-use super::{ChannelSender, Sink, Topology};
+use super::topology::{Sink, Topology};
 use crate::stats::Recorder;
 
 #[derive(Debug)]
 pub struct NatsHarness {
     clients: Vec<async_nats::Client>,
-    senders: Vec<ChannelSender>,
+    /// A sender per channel: its user's client and where it sends.
+    senders: Vec<(async_nats::Client, async_nats::Subject)>,
 }
 
 impl NatsHarness {
@@ -53,17 +54,13 @@ impl NatsHarness {
             }
             clients[u].flush().await?;
         }
-        let senders = topology
-            .channels
-            .iter()
-            .enumerate()
-            .map(|(i, c)| ChannelSender::Nats(clients[c.sender].clone(), subject(i).into()))
-            .collect();
+        let senders =
+            topology.channels.iter().enumerate().map(|(i, c)| (clients[c.sender].clone(), subject(i).into())).collect();
         Ok(Self { clients, senders })
     }
 
-    pub fn senders(&self) -> Vec<ChannelSender> {
-        self.senders.clone()
+    pub fn senders(&self) -> &[(async_nats::Client, async_nats::Subject)] {
+        &self.senders
     }
 
     pub async fn close(self) {

@@ -16,7 +16,7 @@ use quip_sdk::{
     Client, ClientConfig, Event, EventStream, ReconnectPolicy, ResumePoint, SendMessage, Session, Transport, Trust,
 };
 
-use super::{ChannelSender, Sink, Topology};
+use super::topology::{Sink, Topology};
 use crate::servers::Quipd;
 use crate::stats::Recorder;
 
@@ -136,7 +136,8 @@ pub async fn send(client: &Client, conversation_id: u64, text: String) -> anyhow
 #[derive(Debug)]
 pub struct QuipHarness {
     clients: Vec<Client>,
-    senders: Vec<ChannelSender>,
+    /// A sender per channel: its user's client and where it sends.
+    senders: Vec<(Client, u64)>,
     _endpoints: Endpoints,
 }
 
@@ -174,13 +175,13 @@ impl QuipHarness {
                 let members = channel.receivers.iter().map(|&r| Topology::user(r));
                 client.create_group(format!("bench group {i}"), members).await?
             };
-            senders.push(ChannelSender::Quip(client.clone(), conv.conversation.id));
+            senders.push((client.clone(), conv.conversation.id));
         }
         Ok(Self { clients, senders, _endpoints: eps })
     }
 
-    pub fn senders(&self) -> Vec<ChannelSender> {
-        self.senders.clone()
+    pub fn senders(&self) -> &[(Client, u64)] {
+        &self.senders
     }
 
     pub async fn close(self) {

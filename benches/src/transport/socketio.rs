@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message as Ws;
 
-use super::{ChannelSender, Sink, Topology};
+use super::topology::{Sink, Topology};
 use crate::stats::Recorder;
 
 type Acks = Arc<Mutex<HashMap<u64, oneshot::Sender<Value>>>>;
@@ -196,7 +196,8 @@ pub enum Flavor {
 #[derive(Debug)]
 pub struct SioHarness {
     clients: Vec<SioClient>,
-    senders: Vec<ChannelSender>,
+    /// A sender per channel: its user's client and where it sends.
+    senders: Vec<(SioClient, u64)>,
 }
 
 impl SioHarness {
@@ -250,13 +251,13 @@ impl SioHarness {
                     data["conversation"]["id"].as_u64().context("no conversation id in the reply")?
                 }
             };
-            senders.push(ChannelSender::SocketIo(sender.clone(), conv));
+            senders.push((sender.clone(), conv));
         }
         Ok(Self { clients, senders })
     }
 
-    pub fn senders(&self) -> Vec<ChannelSender> {
-        self.senders.clone()
+    pub fn senders(&self) -> &[(SioClient, u64)] {
+        &self.senders
     }
 
     pub async fn close(self) {
