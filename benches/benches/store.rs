@@ -14,12 +14,12 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use quip_broker::config::{Durability, StoreConfig};
 use quip_broker::hub::{Hub, Outbound, SessionHandle};
-use quip_broker::model::{ConvKind, ConvMeta, Sender};
-use quip_broker::store::{Committed, Direction, NewMessage, Publish, Store, Writer};
 use quip_protocol::family::messages::{Message, MessageEvent};
 use quip_protocol::{ServerFrame, UserRef};
+use quip_store::config::{Durability, StoreConfig};
+use quip_store::model::{ConvKind, ConvMeta, Sender};
+use quip_store::{Committed, Direction, NewMessage, Publish, Store, Writer};
 use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
 

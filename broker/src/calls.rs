@@ -19,11 +19,10 @@ use quip_protocol::family::calls::{Call, CallEvent, CallEventKind, CallState};
 use quip_protocol::family::messages::{CallOutcome, CallType};
 use quip_protocol::{ErrorCode, ErrorReply};
 
-use crate::Broker;
-use crate::hub::Outbound;
-use crate::model::{CallRec, ConvId, Sender, UserId};
-use crate::session::frame;
-use crate::store::NewMessage;
+use crate::hub::{Hub, Outbound};
+use crate::wire::frame;
+use quip_store::model::{CallRec, ConvId, Sender, UserId};
+use quip_store::{NewMessage, Writer};
 
 /// How often an answered call checks that both ends still have a session.
 const LIVENESS_CHECK: Duration = Duration::from_secs(30);
@@ -70,12 +69,15 @@ impl CallEntry {
     }
 }
 
-/// The calls in progress.
+/// The calls in progress, and what a call needs to tell its devices and write its record: the hub and
+/// the writer (nothing else of the broker).
 #[derive(Debug)]
 pub struct Calls {
     table: Mutex<HashMap<u64, CallEntry>>,
     next_id: AtomicU64,
     ring_timeout: Duration,
+    hub: Arc<Hub>,
+    writer: Writer,
 }
 
 fn err(code: ErrorCode, message: &str) -> ErrorReply {
@@ -83,9 +85,10 @@ fn err(code: ErrorCode, message: &str) -> ErrorReply {
 }
 
 impl Calls {
-    pub fn new(ring_timeout: Duration) -> Self {
+    pub fn new(ring_timeout: Duration, hub: Arc<Hub>, writer: Writer) -> Self {
         // Ids start from the clock so that they do not repeat across restarts.
-        Self { table: Mutex::new(HashMap::new()), next_id: AtomicU64::new(crate::now_ms() * 1000), ring_timeout }
+        let next_id = AtomicU64::new(crate::now_ms() * 1000);
+        Self { table: Mutex::new(HashMap::new()), next_id, ring_timeout, hub, writer }
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<u64, CallEntry>> {
@@ -172,29 +175,82 @@ impl Calls {
     }
 }
 
-/// Pushes `event` to every session of `users`, except the session of `skip` (user, device).
-pub fn tell(broker: &Broker, users: &[UserId], event: &CallEvent, skip: Option<(&str, &str)>) {
-    push_to(broker, users, &frame(0, event.clone()), skip);
-}
+impl Calls {
+    /// Pushes `event` to every session of `users`, except the session of `skip` (user, device).
+    pub fn tell(&self, users: &[UserId], event: &CallEvent, skip: Option<(&str, &str)>) {
+        self.push_to(users, &frame(0, event.clone()), skip);
+    }
 
-/// Pushes an encoded frame to every session of `users`, except the session of `skip` (user, device).
-pub fn push_to(broker: &Broker, users: &[UserId], bytes: &bytes::Bytes, skip: Option<(&str, &str)>) {
-    for user in users {
-        let Some(sessions) = broker.hub.sessions_of(user) else { continue };
-        for s in sessions.iter() {
-            if skip.is_some_and(|(u, d)| u == user && d == &*s.device_id) {
-                continue;
+    /// Pushes an encoded frame to every session of `users`, except the session of `skip` (user, device).
+    pub fn push_to(&self, users: &[UserId], bytes: &bytes::Bytes, skip: Option<(&str, &str)>) {
+        for user in users {
+            let Some(sessions) = self.hub.sessions_of(user) else { continue };
+            for s in sessions.iter() {
+                if skip.is_some_and(|(u, d)| u == user && d == &*s.device_id) {
+                    continue;
+                }
+                s.push(Outbound::Event(bytes.clone()));
             }
-            s.push(Outbound::Event(bytes.clone()));
         }
     }
-}
 
-/// Pushes a frame to the sessions of `user` on `device` only.
-pub fn tell_device(broker: &Broker, user: &str, device: &str, bytes: bytes::Bytes) {
-    if let Some(sessions) = broker.hub.sessions_of(user) {
-        for s in sessions.iter().filter(|s| &*s.device_id == device) {
-            s.push(Outbound::Event(bytes.clone()));
+    /// Pushes a frame to the sessions of `user` on `device` only.
+    pub fn tell_device(&self, user: &str, device: &str, bytes: bytes::Bytes) {
+        if let Some(sessions) = self.hub.sessions_of(user) {
+            for s in sessions.iter().filter(|s| &*s.device_id == device) {
+                s.push(Outbound::Event(bytes.clone()));
+            }
+        }
+    }
+
+    /// Ends a call that is still in the table: tells everyone `kind` and writes its record.
+    pub async fn conclude(&self, id: u64, kind: CallEventKind, outcome: CallOutcome, by: &str, reason: &str) {
+        let Some(call) = self.finish(id) else { return };
+        let now = crate::now_ms();
+        let event = CallEvent {
+            kind,
+            call: call.wire(CallState::Ended),
+            from_user_id: by.to_owned(),
+            sdp: String::new(),
+            reason: reason.to_owned(),
+            at_ms: now,
+        };
+        self.tell(&everyone(&call), &event, None);
+        self.write_record(&call, outcome, now).await;
+    }
+
+    /// Writes the call's record into its conversation as a Call message from the caller.
+    async fn write_record(&self, call: &CallEntry, outcome: CallOutcome, ended_at_ms: u64) {
+        let duration_ms = if call.answered_at_ms > 0 { ended_at_ms.saturating_sub(call.answered_at_ms) } else { 0 };
+        let kind = if call.call_type == CallType::Video { "Video call" } else { "Audio call" };
+        let text = match outcome {
+            CallOutcome::Completed => format!("{kind}, {} s", duration_ms / 1000),
+            CallOutcome::Missed => format!("Missed {}", kind.to_lowercase()),
+            CallOutcome::Declined => format!("{kind} declined"),
+            CallOutcome::Cancelled => format!("{kind} cancelled"),
+            _ => format!("{kind} failed"),
+        };
+        let record = CallRec {
+            call_id: call.id,
+            call_type: crate::wire::convert::call_type_to_rec(call.call_type),
+            outcome: crate::wire::convert::call_outcome_to_rec(outcome),
+            caller_id: call.caller.clone(),
+            started_at_ms: call.started_at_ms,
+            answered_at_ms: call.answered_at_ms,
+            ended_at_ms,
+            duration_ms,
+        };
+        let msg = NewMessage {
+            conv: call.conv,
+            sender: Sender { id: call.caller.clone(), ..Sender::default() },
+            client_msg_id: format!("call:{}", call.id),
+            kind: quip_store::model::MessageKind::Call,
+            text,
+            call: Some(record),
+            ..NewMessage::default()
+        };
+        if let Err(e) = self.writer.send(msg, ended_at_ms).await {
+            tracing::warn!(error = %e, call = call.id, conv = call.conv, "call record not written");
         }
     }
 }
@@ -204,75 +260,17 @@ pub fn everyone(call: &CallEntry) -> Vec<UserId> {
     std::iter::once(call.caller.clone()).chain(call.callees.iter().cloned()).collect()
 }
 
-/// Ends a call that is still in the table: tells everyone `kind` and writes its record.
-pub async fn conclude(
-    broker: &Arc<Broker>,
-    id: u64,
-    kind: CallEventKind,
-    outcome: CallOutcome,
-    by: &str,
-    reason: &str,
-) {
-    let Some(call) = broker.calls.finish(id) else { return };
-    let now = crate::now_ms();
-    let event = CallEvent {
-        kind,
-        call: call.wire(CallState::Ended),
-        from_user_id: by.to_owned(),
-        sdp: String::new(),
-        reason: reason.to_owned(),
-        at_ms: now,
-    };
-    tell(broker, &everyone(&call), &event, None);
-    write_record(broker, &call, outcome, now).await;
-}
-
-/// Writes the call's record into its conversation as a Call message from the caller.
-async fn write_record(broker: &Arc<Broker>, call: &CallEntry, outcome: CallOutcome, ended_at_ms: u64) {
-    let duration_ms = if call.answered_at_ms > 0 { ended_at_ms.saturating_sub(call.answered_at_ms) } else { 0 };
-    let kind = if call.call_type == CallType::Video { "Video call" } else { "Audio call" };
-    let text = match outcome {
-        CallOutcome::Completed => format!("{kind}, {} s", duration_ms / 1000),
-        CallOutcome::Missed => format!("Missed {}", kind.to_lowercase()),
-        CallOutcome::Declined => format!("{kind} declined"),
-        CallOutcome::Cancelled => format!("{kind} cancelled"),
-        _ => format!("{kind} failed"),
-    };
-    let record = CallRec {
-        call_id: call.id,
-        call_type: crate::convert::call_type_to_u8(call.call_type),
-        outcome: crate::convert::call_outcome_to_u8(outcome),
-        caller_id: call.caller.clone(),
-        started_at_ms: call.started_at_ms,
-        answered_at_ms: call.answered_at_ms,
-        ended_at_ms,
-        duration_ms,
-    };
-    let msg = NewMessage {
-        conv: call.conv,
-        sender: Sender { id: call.caller.clone(), ..Sender::default() },
-        client_msg_id: format!("call:{}", call.id),
-        kind: 6,
-        text,
-        call: Some(record),
-        ..NewMessage::default()
-    };
-    if let Err(e) = broker.writer.send(msg, ended_at_ms).await {
-        tracing::warn!(error = %e, call = call.id, conv = call.conv, "call record not written");
-    }
-}
-
 /// Watches one call from its invite: missed when nobody answers in time; once answered, ended when
 /// one of its two ends has no session left (the app died without hanging up).
 ///
-/// It holds the broker weakly while it sleeps, so a call in progress never keeps a stopped broker (and
-/// its store) alive.
-pub async fn watch(broker: Weak<Broker>, ring_timeout: Duration, id: u64) {
+/// It holds the calls weakly while it sleeps, so a call in progress never keeps a stopped broker's writer
+/// (and its store) alive.
+pub async fn watch(calls: Weak<Calls>, ring_timeout: Duration, id: u64) {
     tokio::time::sleep(ring_timeout).await;
     loop {
-        let Some(broker) = broker.upgrade() else { return };
+        let Some(calls) = calls.upgrade() else { return };
         let call = {
-            let table = broker.calls.lock();
+            let table = calls.lock();
             match table.get(&id) {
                 Some(c) => c.clone(),
                 None => return,
@@ -280,19 +278,19 @@ pub async fn watch(broker: Weak<Broker>, ring_timeout: Duration, id: u64) {
         };
         match &call.answered {
             None => {
-                conclude(&broker, id, CallEventKind::Missed, CallOutcome::Missed, "", "nobody answered").await;
+                calls.conclude(id, CallEventKind::Missed, CallOutcome::Missed, "", "nobody answered").await;
                 return;
             }
             Some((user, device)) => {
                 let online =
-                    |u: &str, d: &str| broker.hub.sessions_of(u).is_some_and(|s| s.iter().any(|h| &*h.device_id == d));
+                    |u: &str, d: &str| calls.hub.sessions_of(u).is_some_and(|s| s.iter().any(|h| &*h.device_id == d));
                 if !online(&call.caller, &call.caller_device) || !online(user, device) {
-                    conclude(&broker, id, CallEventKind::Ended, CallOutcome::Completed, "", "connection lost").await;
+                    calls.conclude(id, CallEventKind::Ended, CallOutcome::Completed, "", "connection lost").await;
                     return;
                 }
             }
         }
-        drop(broker);
+        drop(calls);
         tokio::time::sleep(LIVENESS_CHECK).await;
     }
 }

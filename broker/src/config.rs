@@ -7,20 +7,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+pub use quip_store::config::{Durability, StoreConfig};
 use serde::{Deserialize, Serialize};
-
-/// How hard a write is pushed to disk before a send is acknowledged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum Durability {
-    /// fsync the write-ahead log before acknowledging (survives power loss).
-    Fsync,
-    /// Write the WAL to the OS before acknowledging (survives a process crash, not power loss).
-    Wal,
-    /// No WAL at all: for benchmarks only; a crash loses acknowledged messages.
-    None,
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -100,16 +88,6 @@ pub struct AuthConfig {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct StoreConfig {
-    pub durability: Durability,
-    /// Most sends grouped into one RocksDB write batch.
-    pub max_batch: usize,
-    /// Bound of the queue of writes waiting for the writer.
-    pub queue: usize,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
 pub struct LimitsConfig {
     /// Largest frame accepted and announced to clients, in bytes.
     pub max_frame_size: u32,
@@ -138,6 +116,12 @@ pub struct LimitsConfig {
     /// receipt goes to the marking user and to the senders of the messages it covers (see
     /// docs/PROTOCOL.md, "Receipts").
     pub receipt_broadcast_max_members: usize,
+    /// Connections held at once (a gateway's counts once, whatever it carries); past it a new
+    /// connection is refused before its handshake.
+    pub max_connections: usize,
+    /// Connections in their handshake (TLS, then Hello and the token check) at once; past it a new
+    /// connection is refused, so a connect storm cannot queue unbounded work.
+    pub max_handshakes: usize,
 }
 
 /// Every attachment kind the protocol knows, by its configuration name.
@@ -183,12 +167,6 @@ impl Default for AuthConfig {
     }
 }
 
-impl Default for StoreConfig {
-    fn default() -> Self {
-        Self { durability: Durability::Fsync, max_batch: 512, queue: 8192 }
-    }
-}
-
 impl Default for LimitsConfig {
     fn default() -> Self {
         Self {
@@ -203,6 +181,8 @@ impl Default for LimitsConfig {
             attachment_kinds: ATTACHMENT_KINDS.iter().map(|k| (*k).to_owned()).collect(),
             udp_buffer_bytes: 8 * 1024 * 1024,
             receipt_broadcast_max_members: 32,
+            max_connections: 100_000,
+            max_handshakes: 1024,
         }
     }
 }
@@ -244,6 +224,14 @@ impl Config {
         quip_service::layered(&Config::default(), file, "QUIP", env, &[])
     }
 
+    /// The admission limits (`limits.max_connections`, `limits.max_handshakes`).
+    pub fn admission(&self) -> quip_service::AdmissionConfig {
+        quip_service::AdmissionConfig {
+            max_connections: self.limits.max_connections,
+            max_handshakes: self.limits.max_handshakes,
+        }
+    }
+
     /// Checks every setting; the first problem found is returned.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |setting, reason: &str| Err(ConfigError::Invalid { setting, reason: reason.to_owned() });
@@ -259,6 +247,11 @@ impl Config {
         }
         if self.limits.udp_buffer_bytes < 64 * 1024 {
             return invalid("limits.udp_buffer_bytes", "must be at least 65536");
+        }
+        if let Err(e) = self.admission().validate() {
+            let setting =
+                if self.limits.max_connections == 0 { "limits.max_connections" } else { "limits.max_handshakes" };
+            return Err(ConfigError::Invalid { setting, reason: e.to_string() });
         }
         if self.limits.heartbeat_ms < 1000 {
             return invalid("limits.heartbeat_ms", "must be at least 1000");
@@ -357,6 +350,11 @@ udp_buffer_bytes = 8388608
 # Receipts go to every member in conversations up to this size; in larger ones, to the user who marked
 # and the senders of the messages the receipt covers (everyone else can ask GetReceipts).
 receipt_broadcast_max_members = 32
+# Connections held at once (a gateway's counts once) and connections in their handshake at once; past
+# either, a new connection is refused with QUIC's CONNECTION_REFUSED before any handshake work (metric
+# quip_admission_refused_total{limit}). Both at least 1.
+max_connections = 100000
+max_handshakes = 1024
 
 [shutdown]
 # After SIGTERM/SIGINT: how long in-flight sends may take to finish (ms).

@@ -10,14 +10,14 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use quip_protocol::family::conversations::{Conversation, ConversationChange, ConversationEvent};
+use quip_protocol::family::conversations::{ConversationChange, ConversationEvent};
 use quip_protocol::family::messages::{DeleteScope, MessageDeletedEvent, MessageEditedEvent, ReactionEvent};
 use quip_protocol::family::receipts::{ReceiptEvent, ReceiptKind, UnreadEvent};
 
 use crate::hub::{Hub, Outbound};
-use crate::model::{self, ConvId, UserId};
-use crate::session::{delivery_frame, frame};
-use crate::store::{Committed, ConvChange, Publish, Store};
+use crate::wire::{delivery_frame, frame};
+use quip_store::model::{self, ConvId, UserId};
+use quip_store::{Committed, ConvChange, Publish, Store};
 
 mod receipts;
 pub use receipts::ReceiptAudience;
@@ -77,7 +77,9 @@ impl Publish for HubPublisher {
                     self.notify_offline(&msg, &members);
                 }
                 Committed::ConvCreated { conv, members } => {
-                    let Some((conversation, created_by, at_ms)) = self.shared_view(conv) else { continue };
+                    let Some((conversation, created_by, at_ms)) = crate::wire::view::shared(&self.store, conv) else {
+                        continue;
+                    };
                     let event = ConversationEvent {
                         change: ConversationChange::Created,
                         conversation,
@@ -100,7 +102,7 @@ impl Publish for HubPublisher {
                     // A user's own change carries their own view; a shared change the shared state.
                     let conversation =
                         if matches!(change, ConversationChange::SettingsChanged | ConversationChange::BlockChanged) {
-                            match crate::cmd::conversations::view(&self.store, conv, &actor) {
+                            match crate::wire::view::view(&self.store, conv, &actor) {
                                 Ok(c) => c,
                                 Err(e) => {
                                     tracing::warn!(error = %e, conv, "conversation event not published");
@@ -108,7 +110,7 @@ impl Publish for HubPublisher {
                                 }
                             }
                         } else {
-                            let Some((c, _, _)) = self.shared_view(conv) else { continue };
+                            let Some((c, _, _)) = crate::wire::view::shared(&self.store, conv) else { continue };
                             c
                         };
                     let event = ConversationEvent { change, conversation, actor_id: actor, user_ids: users, at_ms };
@@ -159,7 +161,7 @@ impl Publish for HubPublisher {
                         user_id: user,
                         emoji,
                         removed,
-                        reactions: crate::convert::reactions(&reactions),
+                        reactions: crate::wire::convert::reactions(&reactions),
                     };
                     self.hub.deliver(&members, &Outbound::Event(frame(0, event)));
                 }
@@ -172,31 +174,6 @@ impl Publish for HubPublisher {
 }
 
 impl HubPublisher {
-    /// A conversation's shared state (no one user's view), its creator and creation time.
-    fn shared_view(&self, conv: ConvId) -> Option<(Conversation, UserId, u64)> {
-        let meta = match self.store.conv_meta(conv) {
-            Ok(Some(meta)) => meta,
-            Ok(None) => return None,
-            Err(e) => {
-                tracing::warn!(error = %e, conv, "conversation event not published");
-                return None;
-            }
-        };
-        let head = self.store.conv_head(conv).unwrap_or_default();
-        let rows: Vec<_> = self
-            .store
-            .members(conv)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(u, rec)| {
-                let profile = self.store.profile(&u).ok().flatten();
-                (u, rec, profile)
-            })
-            .collect();
-        let conversation = crate::convert::conversation(&meta, &head, &rows, None);
-        Some((conversation, meta.created_by, meta.created_at_ms))
-    }
-
     /// Tells every device of `user` their unread count in `conv` and their total (badges stay in sync
     /// across devices). Skipped when none of their devices is online.
     fn publish_unread(&self, user: &str, conv: ConvId) {

@@ -18,7 +18,7 @@ use std::sync::{Arc, RwLock};
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
-use crate::model::{ConvId, Seq, UserId};
+use quip_store::model::{ConvId, Seq, UserId};
 
 static SLOW_CONSUMER_SWITCHES: AtomicU64 = AtomicU64::new(0);
 

@@ -13,10 +13,10 @@ use rocksdb::{Direction, IteratorMode, WriteBatch, WriteOptions};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::convert::key_values;
 use crate::hub::{Hub, Outbound};
-use crate::session::frame;
-use crate::store::{Store, StoreError};
+use crate::wire::convert::key_values;
+use crate::wire::frame;
+use quip_store::{Store, StoreError};
 
 /// A stored notification.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,7 +78,7 @@ const NEXT_ID: &[u8] = b"next_notification_id";
 /// Reads of the feed.
 pub fn unread(store: &Store, user: &str) -> Result<u32, StoreError> {
     let db = store.raw_db();
-    let cf = db.cf_handle(crate::store::cf::NOTIF_UNREAD).ok_or(StoreError::Corrupt("notif_unread"))?;
+    let cf = db.cf_handle(quip_store::cf::NOTIF_UNREAD).ok_or(StoreError::Corrupt("notif_unread"))?;
     Ok(db
         .get_cf(cf, user_prefix(user))?
         .and_then(|v| v.get(..4).and_then(|b| b.try_into().ok()))
@@ -94,7 +94,7 @@ pub fn list(
     unread_only: bool,
 ) -> Result<FeedPage, StoreError> {
     let db = store.raw_db();
-    let cf = db.cf_handle(crate::store::cf::NOTIFICATIONS).ok_or(StoreError::Corrupt("notifications"))?;
+    let cf = db.cf_handle(quip_store::cf::NOTIFICATIONS).ok_or(StoreError::Corrupt("notifications"))?;
     let prefix = user_prefix(user);
     let start = item_key(user, if before_id == 0 { u64::MAX } else { before_id - 1 });
     let mut items = Vec::new();
@@ -206,8 +206,8 @@ fn create(
     mut rec: NotificationRec,
 ) -> Result<(NotificationRec, u32), StoreError> {
     let db = store.raw_db();
-    let items = db.cf_handle(crate::store::cf::NOTIFICATIONS).ok_or(StoreError::Corrupt("notifications"))?;
-    let counters = db.cf_handle(crate::store::cf::NOTIF_UNREAD).ok_or(StoreError::Corrupt("notif_unread"))?;
+    let items = db.cf_handle(quip_store::cf::NOTIFICATIONS).ok_or(StoreError::Corrupt("notifications"))?;
+    let counters = db.cf_handle(quip_store::cf::NOTIF_UNREAD).ok_or(StoreError::Corrupt("notif_unread"))?;
     let next = db
         .get_cf(counters, NEXT_ID)?
         .and_then(|v| v.get(..8).and_then(|b| b.try_into().ok()))
@@ -232,8 +232,8 @@ fn mark(
     now_ms: u64,
 ) -> Result<(Vec<u64>, u32), StoreError> {
     let db = store.raw_db();
-    let items = db.cf_handle(crate::store::cf::NOTIFICATIONS).ok_or(StoreError::Corrupt("notifications"))?;
-    let counters = db.cf_handle(crate::store::cf::NOTIF_UNREAD).ok_or(StoreError::Corrupt("notif_unread"))?;
+    let items = db.cf_handle(quip_store::cf::NOTIFICATIONS).ok_or(StoreError::Corrupt("notifications"))?;
+    let counters = db.cf_handle(quip_store::cf::NOTIF_UNREAD).ok_or(StoreError::Corrupt("notif_unread"))?;
     let targets: Vec<NotificationRec> = match ids {
         Some(ids) => ids
             .iter()

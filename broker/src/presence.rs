@@ -22,6 +22,7 @@
 //! are tokio sleeps that act only if the user's state has not changed since (a version counter). Every
 //! task is counted, so that shutdown can cancel the timers and wait for the jobs before the store closes.
 
+mod shared;
 #[cfg(test)]
 mod tests;
 mod typing;
@@ -29,9 +30,8 @@ mod watches;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
-use std::hash::{BuildHasher, Hash, RandomState};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use quip_protocol::family::presence::{Presence as WirePresence, PresenceEvent, PresenceStatus};
@@ -39,18 +39,15 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::hub::{Hub, Outbound};
-use crate::model::UserId;
-use crate::session::frame;
-use crate::store::{ChosenStatus, PresenceRecord, Store, StoreError};
-
-pub use typing::{TYPING_EXPIRES_MS, TYPING_REFRESH};
-pub use watches::{MAX_WATCHES_PER_SESSION, WatchError};
+use crate::wire::frame;
+use quip_store::model::UserId;
+use quip_store::{ChosenStatus, PresenceRecord, Store, StoreError};
+use shared::Sharded;
 
 /// How long a user whose last device disconnected still counts as online.
 pub const GRACE: Duration = Duration::from_secs(5);
 /// How long shutdown waits for presence jobs (persisting last-seen times) to finish.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
-const SHARDS: usize = 32;
 
 /// Presence settings (not in the config file: tests shorten the grace period through
 /// [`crate::Server::bind_with`]).
@@ -87,26 +84,9 @@ struct Inner {
     watchers: Sharded<HashMap<UserId, Vec<(UserId, u64)>>>,
     /// Session id → the users it watches (so that its watches end with it).
     watching: Sharded<HashMap<u64, HashSet<UserId>>>,
-    typing: typing::Gate,
+    typing: shared::Gate,
     tasks: Arc<TaskCount>,
     shutdown: watch::Sender<bool>,
-}
-
-/// A fixed number of mutex-protected maps, picked by the hash of a key.
-struct Sharded<T> {
-    shards: Box<[Mutex<T>]>,
-    hasher: RandomState,
-}
-
-impl<T: Default> Sharded<T> {
-    fn new() -> Self {
-        Self { shards: (0..SHARDS).map(|_| Mutex::new(T::default())).collect(), hasher: RandomState::new() }
-    }
-
-    fn lock<K: Hash + ?Sized>(&self, key: &K) -> MutexGuard<'_, T> {
-        let i = (self.hasher.hash_one(key) as usize) % self.shards.len();
-        self.shards[i].lock().unwrap_or_else(|e| e.into_inner())
-    }
 }
 
 /// One user's presence while they are online or within their grace period.
@@ -280,16 +260,11 @@ impl Presence {
             users: Sharded::new(),
             watchers: Sharded::new(),
             watching: Sharded::new(),
-            typing: typing::Gate::new(),
+            typing: shared::Gate::new(),
             tasks: Arc::default(),
             shutdown: watch::channel(false).0,
         };
         Self { inner: Arc::new(inner) }
-    }
-
-    /// How long a user stays online after their last device disconnected.
-    pub fn grace(&self) -> Duration {
-        self.inner.grace
     }
 
     /// A session of `user` is connected (call after it is registered with the hub). The user's

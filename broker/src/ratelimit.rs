@@ -115,15 +115,6 @@ impl RateLimiter {
 
     /// Takes one token for `user` in `class`, or says how long until one is available.
     pub fn check(&self, user: &str, class: Class, now: Instant) -> Result<(), Duration> {
-        self.take(user, class, now, true)
-    }
-
-    /// Whether a token is available, without taking it.
-    pub fn peek(&self, user: &str, class: Class, now: Instant) -> Result<(), Duration> {
-        self.take(user, class, now, false)
-    }
-
-    fn take(&self, user: &str, class: Class, now: Instant, consume: bool) -> Result<(), Duration> {
         let (per_period, period) = self.profile.allowance(class);
         if per_period == 0 {
             return Err(period);
@@ -145,9 +136,7 @@ impl RateLimiter {
         bucket.tokens = (bucket.tokens + elapsed * rate).min(capacity);
         bucket.at = now;
         if bucket.tokens >= 1.0 {
-            if consume {
-                bucket.tokens -= 1.0;
-            }
+            bucket.tokens -= 1.0;
             Ok(())
         } else {
             Err(Duration::from_secs_f64((1.0 - bucket.tokens) / rate))
@@ -174,15 +163,6 @@ mod tests {
         // One token every two seconds.
         assert!(limiter.check("u", Class::Messages, t0 + Duration::from_secs(2)).is_ok());
         assert!(limiter.check("u", Class::Messages, t0 + Duration::from_secs(2)).is_err());
-    }
-
-    #[test]
-    fn peek_does_not_consume() {
-        let limiter = RateLimiter::new(RateProfile { conversations_per_hour: 1, ..RateProfile::bridge() });
-        let t0 = Instant::now();
-        assert!(limiter.peek("u", Class::Conversations, t0).is_ok());
-        assert!(limiter.check("u", Class::Conversations, t0).is_ok());
-        assert!(limiter.peek("u", Class::Conversations, t0).is_err());
     }
 
     #[test]

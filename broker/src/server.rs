@@ -22,9 +22,9 @@ use crate::config::Config;
 use crate::fanout::{HubPublisher, ReceiptAudience};
 use crate::hub::Hub;
 use crate::presence::{Presence, PresenceConfig};
-use crate::store::{Store, Writer};
 use crate::tls::TlsMaterial;
 use crate::{Broker, session};
+use quip_store::{Store, Writer};
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -44,7 +44,7 @@ pub enum ServerError {
     #[error(transparent)]
     Auth(#[from] crate::auth::AuthError),
     #[error("store: {0}")]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] quip_store::StoreError),
     #[error("cannot listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
     #[error("QUIC configuration: {0}")]
@@ -113,9 +113,6 @@ impl TlsReloader {
     }
 }
 
-/// Most sessions one connection (a gateway's) may carry at once.
-pub(crate) const MAX_SESSIONS_PER_CONNECTION: u32 = 4096;
-
 /// Control streams a connection may open before its first Hello says it is a gateway. quinn keeps an
 /// entry per stream a peer may open, in two maps, for every connection: allowing a gateway's 4096 to
 /// every phone cost ~380 KiB of memory per idle connection (measured: BENCHMARKS.md), so the limit is
@@ -136,6 +133,8 @@ pub struct Server {
     notify_thread: std::thread::JoinHandle<()>,
     fingerprint: String,
     transport: Arc<quinn::TransportConfig>,
+    /// Connections held and handshakes in flight (`limits.max_connections`, `limits.max_handshakes`).
+    admission: quip_service::Admission,
 }
 
 impl std::fmt::Debug for Server {
@@ -154,6 +153,9 @@ impl Server {
     /// period after a user's last device disconnects).
     pub fn bind_with(cfg: Config, presence: PresenceConfig) -> Result<Self, ServerError> {
         cfg.validate()?;
+        let admission = quip_service::Admission::new(cfg.admission()).map_err(|e| {
+            crate::config::ConfigError::Invalid { setting: "limits.max_connections", reason: e.to_string() }
+        })?;
         crate::telemetry::install();
         std::fs::create_dir_all(&cfg.data_dir)
             .map_err(|e| ServerError::DataDir(cfg.data_dir.display().to_string(), e))?;
@@ -214,6 +216,8 @@ impl Server {
             .and_then(tokio::net::TcpListener::from_std)
             .map_err(|e| ServerError::Bind(cfg.admin.listen, e))?;
         let presence = Presence::new(store.clone(), hub.clone(), presence);
+        let calls =
+            Arc::new(crate::calls::Calls::new(Duration::from_millis(cfg_calls_ring), hub.clone(), writer.clone()));
         let broker = Arc::new(Broker {
             cfg: Arc::new(cfg),
             limits,
@@ -226,7 +230,7 @@ impl Server {
             stats,
             endpoint: endpoint.clone(),
             presence,
-            calls: crate::calls::Calls::new(Duration::from_millis(cfg_calls_ring)),
+            calls,
             notifier,
             draining: std::sync::atomic::AtomicBool::new(false),
             next_session: AtomicU64::new(1),
@@ -240,6 +244,7 @@ impl Server {
             notify_thread,
             fingerprint: tls.fingerprint(),
             transport,
+            admission,
         })
     }
 
@@ -272,16 +277,14 @@ impl Server {
         }
     }
 
-    /// The shared state (for tests and the admin API).
-    pub fn broker(&self) -> Arc<Broker> {
-        self.broker.clone()
-    }
-
     /// Accepts connections until `shutdown` resolves, then drains and returns.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
-        let Server { broker, endpoint, writer_thread, notify_thread, admin, admin_token, .. } = self;
+        let Server { broker, endpoint, writer_thread, notify_thread, admin, admin_token, admission, .. } = self;
         let broker_for_admin = broker.clone();
-        let (stop_tx, stop_rx) = watch::channel(false);
+        // Sessions hold a guard of the drain while they run; shutdown signals it and waits for them
+        // under the deadline.
+        let drain = quip_service::Drain::new();
+        let watch = drain.watch();
         let stats = broker.stats.clone();
         let upkeep = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(5));
@@ -310,7 +313,24 @@ impl Server {
                 incoming = endpoint.accept() => {
                     let Some(incoming) = incoming else { break };
                     metrics::counter!("quip_connections_total", "transport" => "quic").increment(1);
-                    sessions.spawn(session::serve(broker.clone(), incoming, stop_rx.clone()));
+                    let admitted = admission.try_connection().and_then(|connection| {
+                        admission.try_handshake().map(|handshake| session::Admitted { connection, handshake })
+                    });
+                    match (admitted, watch.guard()) {
+                        (Ok(admitted), Some(guard)) => {
+                            let serve = session::serve(broker.clone(), incoming, admitted, watch.clone());
+                            sessions.spawn(async move {
+                                let _guard = guard;
+                                serve.await;
+                            });
+                        }
+                        (Err(refused), _) => {
+                            metrics::counter!(quip_service::REFUSED_METRIC, "limit" => refused.limit()).increment(1);
+                            tracing::debug!(remote = %incoming.remote_address(), %refused, "connection refused");
+                            incoming.refuse();
+                        }
+                        (Ok(_), None) => incoming.refuse(),
+                    }
                 }
                 Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
             }
@@ -319,14 +339,14 @@ impl Server {
         tracing::info!(sessions = sessions.len(), "shutting down: draining sessions");
         broker.draining.store(true, std::sync::atomic::Ordering::Release);
         endpoint.set_server_config(None);
-        let _ = stop_tx.send(true);
-        let deadline = broker.drain_timeout() + Duration::from_secs(1);
-        if tokio::time::timeout(deadline, async { while sessions.join_next().await.is_some() {} }).await.is_err() {
-            tracing::warn!(left = sessions.len(), "drain deadline passed; closing the rest");
+        let deadline = tokio::time::Instant::now() + broker.drain_timeout() + Duration::from_secs(1);
+        if let quip_service::DrainOutcome::TimedOut { remaining } = drain.drain(deadline).await {
+            tracing::warn!(remaining, "drain deadline passed; closing the rest");
             sessions.abort_all();
-            // Wait for the aborted sessions to be dropped, so that they are counted out of presence.
-            while sessions.join_next().await.is_some() {}
         }
+        // Wait for every session task to be dropped (aborted ones too), so that they are counted out of
+        // presence before it shuts down.
+        while sessions.join_next().await.is_some() {}
 
         // Last-seen times of the sessions that just ended are written before the store closes.
         broker.presence.shutdown().await;
@@ -341,7 +361,7 @@ impl Server {
         if let Err(e) = store.flush() {
             tracing::error!(error = %e, "flushing the store failed");
         }
-        endpoint.close(session::close_code::SHUTDOWN.into(), b"server shutting down");
+        endpoint.close(crate::wire::close_code::SHUTDOWN.into(), b"server shutting down");
         let _ = tokio::time::timeout(Duration::from_secs(2), endpoint.wait_idle()).await;
         upkeep.abort();
         // RocksDB is closed here, not whenever the last handle happens to drop: a database still

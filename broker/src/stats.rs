@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::model::ConvId;
+use quip_store::model::ConvId;
 
 /// The window over which conversations count as active.
 const ACTIVE_WINDOW: Duration = Duration::from_secs(60);

@@ -9,9 +9,9 @@ use quip_protocol::family::session::Announcement;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Admin, error, ok};
+use super::state::{Admin, error, ok};
 use crate::hub::Outbound;
-use crate::session::frame;
+use crate::wire::frame;
 
 /// Longest announcement text, in bytes.
 const MAX_TEXT: usize = 4096;

@@ -6,6 +6,7 @@
 
 mod broadcast;
 mod notifications;
+mod state;
 mod stats;
 mod users;
 
@@ -18,15 +19,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde_json::json;
 
 use crate::Broker;
-
-#[derive(Clone)]
-struct Admin {
-    broker: Arc<Broker>,
-    token: Arc<str>,
-}
+use state::{Admin, error};
 
 /// The admin routes.
 pub fn router(broker: Arc<Broker>, token: &str) -> Router {
@@ -56,11 +51,6 @@ async fn require_token(State(admin): State<Admin>, request: Request, next: Next)
     next.run(request).await
 }
 
-/// A JSON success envelope.
-fn ok(status: StatusCode, data: serde_json::Value) -> Response {
-    (status, axum::Json(json!({ "success": true, "data": data }))).into_response()
-}
-
 async fn metrics_text(State(admin): State<Admin>) -> Response {
     metrics::gauge!("quip_online_users").set(admin.broker.hub.online_users() as f64);
     ([("content-type", "text/plain; version=0.0.4")], crate::telemetry::render()).into_response()
@@ -72,11 +62,6 @@ async fn ready(State(admin): State<Admin>) -> Response {
     } else {
         "ready".into_response()
     }
-}
-
-fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (status, axum::Json(json!({ "success": false, "error": { "code": code, "message": message.into() } })))
-        .into_response()
 }
 
 /// Compares the bearer token in constant time.

@@ -7,7 +7,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Admin, error, ok};
+use super::state::{Admin, error, ok};
 use crate::notify::NotificationRec;
 
 #[derive(Debug, Deserialize)]

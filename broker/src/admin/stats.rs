@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{Admin, ok};
+use super::state::{Admin, ok};
 
 pub(super) async fn stats(State(admin): State<Admin>) -> Response {
     let hub = &admin.broker.hub;

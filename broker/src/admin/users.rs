@@ -8,7 +8,7 @@ use quip_protocol::family::session::{CloseReason, Goodbye};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Admin, error, ok};
+use super::state::{Admin, error, ok};
 use crate::hub::Outbound;
 
 /// `GET /v1/users/{user}/sessions`: the user's open sessions and their devices.

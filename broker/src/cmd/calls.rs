@@ -9,9 +9,9 @@ use quip_protocol::family::session::Done;
 use quip_protocol::{ErrorCode, ErrorReply};
 
 use super::{Ctx, Reply, invalid};
-use crate::calls::{self, conclude, tell, tell_device};
-use crate::model::ConvKind;
-use crate::session::frame;
+use crate::calls;
+use crate::wire::frame;
+use quip_store::model::ConvKind;
 
 /// Longest SDP or ICE candidate relayed, in bytes.
 const MAX_SDP: usize = 64 * 1024;
@@ -35,7 +35,7 @@ pub async fn invite(ctx: &Ctx, c: CallInvite) -> Reply {
     let (conv, me) = (c.conversation_id, ctx.who.user.clone());
     let (members, blocked) = ctx
         .blocking(move |s| {
-            let meta = s.conv_meta(conv)?.ok_or(crate::store::StoreError::NotFound)?;
+            let meta = s.conv_meta(conv)?.ok_or(quip_store::StoreError::NotFound)?;
             let members: Vec<String> = s.members(conv)?.into_iter().map(|(u, _)| u).filter(|u| *u != me).collect();
             let blocked = meta.kind == ConvKind::Direct
                 && match members.first() {
@@ -60,8 +60,8 @@ pub async fn invite(ctx: &Ctx, c: CallInvite) -> Reply {
         reason: String::new(),
         at_ms: call.started_at_ms,
     };
-    tell(&ctx.broker, &call.callees, &ring, None);
-    tokio::spawn(calls::watch(std::sync::Arc::downgrade(&ctx.broker), ctx.broker.calls.ring_timeout(), call.id));
+    ctx.broker.calls.tell(&call.callees, &ring, None);
+    tokio::spawn(calls::watch(std::sync::Arc::downgrade(&ctx.broker.calls), ctx.broker.calls.ring_timeout(), call.id));
     metrics::counter!("quip_calls_total").increment(1);
     Ok(CallInfo { call: call.wire(CallState::Ringing) }.into())
 }
@@ -78,7 +78,7 @@ pub async fn accept(ctx: &Ctx, a: CallAccept) -> Reply {
         reason: String::new(),
         at_ms: now,
     };
-    tell_device(&ctx.broker, &call.caller, &call.caller_device, frame(0, accepted));
+    ctx.broker.calls.tell_device(&call.caller, &call.caller_device, frame(0, accepted));
     // Every other ringing device stops: the answering user's other devices and the other callees.
     let elsewhere = CallEvent {
         kind: CallEventKind::AnsweredElsewhere,
@@ -88,7 +88,7 @@ pub async fn accept(ctx: &Ctx, a: CallAccept) -> Reply {
         reason: String::new(),
         at_ms: now,
     };
-    tell(&ctx.broker, &call.callees, &elsewhere, Some((&ctx.who.user, &ctx.who.device_id)));
+    ctx.broker.calls.tell(&call.callees, &elsewhere, Some((&ctx.who.user, &ctx.who.device_id)));
     Ok(CallInfo { call: call.wire(CallState::Active) }.into())
 }
 
@@ -96,7 +96,10 @@ pub async fn reject(ctx: &Ctx, r: CallReject) -> Reply {
     let (call, everyone_declined) = ctx.broker.calls.decline(r.call_id, &ctx.who.user)?;
     let reason = if r.reason.is_empty() { "declined".to_owned() } else { r.reason };
     if everyone_declined {
-        conclude(&ctx.broker, call.id, CallEventKind::Rejected, CallOutcome::Declined, &ctx.who.user, &reason).await;
+        ctx.broker
+            .calls
+            .conclude(call.id, CallEventKind::Rejected, CallOutcome::Declined, &ctx.who.user, &reason)
+            .await;
     } else {
         // In a group call the others may still answer: only the caller and the decliner's devices hear.
         let event = CallEvent {
@@ -107,7 +110,7 @@ pub async fn reject(ctx: &Ctx, r: CallReject) -> Reply {
             reason,
             at_ms: crate::now_ms(),
         };
-        tell(&ctx.broker, &[call.caller.clone(), ctx.who.user.clone()], &event, None);
+        ctx.broker.calls.tell(&[call.caller.clone(), ctx.who.user.clone()], &event, None);
     }
     Ok(Done.into())
 }
@@ -122,7 +125,7 @@ pub async fn end(ctx: &Ctx, e: CallEnd) -> Reply {
         _ => return Err(ErrorReply::new(ErrorCode::Forbidden, "only the two ends of a call can end it")),
     };
     let reason = if e.reason.is_empty() { "hung up".to_owned() } else { e.reason };
-    conclude(&ctx.broker, call.id, kind, outcome, &ctx.who.user, &reason).await;
+    ctx.broker.calls.conclude(call.id, kind, outcome, &ctx.who.user, &reason).await;
     Ok(Done.into())
 }
 
@@ -141,10 +144,10 @@ pub async fn ice(ctx: &Ctx, i: CallIce) -> Reply {
     let bytes = frame(0, event);
     let from_caller = call.caller == ctx.who.user && *call.caller_device == *ctx.who.device_id;
     match (&call.answered, from_caller) {
-        (Some((user, device)), true) => tell_device(&ctx.broker, user, device, bytes),
-        (None, true) => calls::push_to(&ctx.broker, &call.callees, &bytes, None),
+        (Some((user, device)), true) => ctx.broker.calls.tell_device(user, device, bytes),
+        (None, true) => ctx.broker.calls.push_to(&call.callees, &bytes, None),
         (Some(_), false) if call.is_party(&ctx.who.user, &ctx.who.device_id) => {
-            tell_device(&ctx.broker, &call.caller, &call.caller_device, bytes)
+            ctx.broker.calls.tell_device(&call.caller, &call.caller_device, bytes)
         }
         _ => return Err(ErrorReply::new(ErrorCode::Forbidden, "not an end of this call")),
     }

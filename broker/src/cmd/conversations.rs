@@ -7,11 +7,11 @@ use quip_protocol::family::conversations::{
 use quip_protocol::{ErrorCode, ErrorReply};
 
 use super::{Ctx, Reply, invalid, store_error};
-use crate::model::{ConvKind, ConvMeta};
-use crate::store::Store;
+use crate::wire::view::view;
+use quip_store::model::{ConvKind, ConvMeta};
 
 pub async fn open_direct(ctx: &Ctx, o: OpenDirect) -> Reply {
-    let context = o.context.as_ref().map(crate::convert::context_from_wire);
+    let context = o.context.as_ref().map(crate::wire::convert::context_from_wire);
     let (conv, created) = ctx
         .broker
         .writer
@@ -94,39 +94,4 @@ fn parse_cursor(c: &str) -> Option<(u64, u64)> {
 pub(super) async fn load(ctx: &Ctx, conv: u64) -> Result<Conversation, ErrorReply> {
     let user = ctx.who.user.clone();
     ctx.blocking(move |s| view(s, conv, &user)).await
-}
-
-/// Builds `user`'s view of one conversation from the store: the shared state plus their unread count,
-/// watermarks, settings and, for a direct conversation, who blocked whom.
-pub(crate) fn view(s: &Store, conv: u64, user: &str) -> Result<Conversation, crate::store::StoreError> {
-    let meta = s.conv_meta(conv)?.ok_or(crate::store::StoreError::NotFound)?;
-    let head = s.conv_head(conv)?;
-    let members = s
-        .members(conv)?
-        .into_iter()
-        .map(|(user, rec)| {
-            let profile = s.profile(&user)?;
-            Ok((user, rec, profile))
-        })
-        .collect::<Result<Vec<_>, crate::store::StoreError>>()?;
-    let settings = s.settings(user, conv)?;
-    let last = if head.last_seq > 0 && settings.shows(head.last_seq) && !s.is_hidden(user, conv, head.last_seq)? {
-        s.message(conv, head.last_seq)?
-    } else {
-        None
-    };
-    let marks = s.watermarks(conv, user)?;
-    let mut conversation = crate::convert::conversation(&meta, &head, &members, last.as_ref());
-    conversation.unread = s.unread_in(conv, user, &head, &marks)?;
-    conversation.read_up_to_seq = marks.read;
-    conversation.delivered_up_to_seq = marks.delivered;
-    conversation.archived = settings.archived;
-    conversation.muted_until_ms = settings.muted_until_ms;
-    if meta.kind == ConvKind::Direct {
-        if let Some((peer, _, _)) = members.iter().find(|(u, _, _)| u != user) {
-            conversation.blocked_by_me = s.has_blocked(user, peer)?;
-            conversation.blocked_me = s.has_blocked(peer, user)?;
-        }
-    }
-    Ok(conversation)
 }

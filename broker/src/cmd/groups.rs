@@ -8,8 +8,8 @@ use quip_protocol::family::session::Done;
 use quip_protocol::{ErrorCode, ErrorReply};
 
 use super::{Ctx, Reply, invalid, store_error};
-use crate::model::Role;
-use crate::store::{MemberChange, MemberOp};
+use quip_store::model::Role;
+use quip_store::{MemberChange, MemberOp};
 
 async fn apply(ctx: &Ctx, conv: u64, op: MemberOp) -> Result<(), ErrorReply> {
     if conv == 0 {

@@ -8,9 +8,9 @@ use quip_protocol::family::session::Done;
 use quip_protocol::{ErrorCode, ErrorReply};
 
 use super::{Ctx, Reply, invalid, store_error};
-use crate::convert;
-use crate::model::StoredMessage;
-use crate::store::{Delete, Edit, ReactTo, Store, StoreError};
+use crate::wire::convert;
+use quip_store::model::StoredMessage;
+use quip_store::{Delete, Edit, ReactTo, Store, StoreError};
 
 /// The longest emoji (or short reaction code) accepted, in bytes.
 const MAX_EMOJI_BYTES: usize = 64;

@@ -9,9 +9,9 @@ use quip_protocol::family::messages::{
 use quip_protocol::{ErrorCode, ErrorReply};
 
 use super::{Ctx, Reply, invalid, store_error};
-use crate::convert;
-use crate::model::Sender;
-use crate::store::{self, NewMessage};
+use crate::wire::convert;
+use quip_store::model::Sender;
+use quip_store::{self as store, NewMessage};
 
 fn validate(ctx: &Ctx, m: &SendMessage) -> Result<(), ErrorReply> {
     let limits = &ctx.broker.cfg.limits;
@@ -86,7 +86,7 @@ pub async fn send(ctx: Arc<Ctx>, request_id: u64, m: SendMessage) {
         conv: m.conversation_id,
         sender: sender(&ctx).await,
         client_msg_id: m.client_msg_id,
-        kind: convert::message_kind_to_u8(m.kind),
+        kind: convert::message_kind_to_rec(m.kind),
         text: m.text,
         attachments: m.attachments.iter().map(convert::attachment_to_rec).collect(),
         reply_to: m.reply_to,
@@ -189,7 +189,7 @@ pub async fn get(ctx: &Ctx, g: GetMessage) -> Reply {
 }
 
 /// An upper bound of a message's encoded size, for keeping replies within one frame.
-fn estimated_size(m: &crate::model::StoredMessage) -> usize {
+fn estimated_size(m: &quip_store::model::StoredMessage) -> usize {
     let attachments: usize =
         m.attachments.iter().map(|a| 64 + a.url.len() + a.mime.len() + a.name.len() + a.thumbnail_url.len()).sum();
     let metadata: usize = m.metadata.iter().map(|(k, v)| 16 + k.len() + v.len()).sum();

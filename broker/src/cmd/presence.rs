@@ -10,7 +10,7 @@ use quip_protocol::family::session::Done;
 use quip_protocol::{ErrorCode, ErrorReply};
 
 use super::{Ctx, Reply, invalid};
-use crate::model::UserId;
+use quip_store::model::UserId;
 
 /// Most users one GetPresence or WatchPresence may name.
 const MAX_USERS: usize = 500;

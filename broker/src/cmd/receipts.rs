@@ -12,8 +12,8 @@ use quip_protocol::family::session::Done;
 use quip_protocol::{ErrorCode, ErrorReply};
 
 use super::{Ctx, Reply, invalid, store_error};
-use crate::model::{ReceiptKind, UserId};
-use crate::store::{Mark, StoreError};
+use quip_store::model::{ReceiptKind, UserId};
+use quip_store::{Mark, StoreError};
 
 fn no_conversation() -> ErrorReply {
     ErrorReply::new(ErrorCode::NotFound, "no such conversation")
@@ -113,7 +113,7 @@ pub async fn receipts(ctx: &Ctx, g: GetReceipts) -> Reply {
         })
         .await?;
     let (conv, seq, rows) = found.ok_or_else(|| ErrorReply::new(ErrorCode::NotFound, "no such message"))?;
-    let count = |f: fn(&crate::store::MemberReceipt) -> bool| {
+    let count = |f: fn(&quip_store::MemberReceipt) -> bool| {
         u32::try_from(rows.iter().filter(|r| f(r)).count()).unwrap_or(u32::MAX)
     };
     let (delivered, read) = (count(|r| r.delivered_at_ms.is_some()), count(|r| r.read_at_ms.is_some()));

@@ -26,7 +26,7 @@ pub async fn update_profile(ctx: &Ctx, u: UpdateProfile) -> Reply {
     let mut profile = ctx
         .blocking(move |s| s.profile(&user))
         .await?
-        .unwrap_or_else(|| crate::model::Profile { id: ctx.who.user.clone(), ..Default::default() });
+        .unwrap_or_else(|| quip_store::model::Profile { id: ctx.who.user.clone(), ..Default::default() });
     if let Some(name) = u.display_name {
         profile.name = Some(name);
     }
@@ -34,11 +34,11 @@ pub async fn update_profile(ctx: &Ctx, u: UpdateProfile) -> Reply {
         profile.avatar_url = Some(url);
     }
     if !u.fields.is_empty() {
-        profile.fields = crate::convert::pairs(&u.fields);
+        profile.fields = crate::wire::convert::pairs(&u.fields);
     }
     profile.updated_at_ms = crate::now_ms();
     ctx.broker.writer.put_profile(profile.clone()).await.map_err(|e| store_error(&e))?;
-    Ok(Users { users: vec![crate::convert::profile(&profile)] }.into())
+    Ok(Users { users: vec![crate::wire::convert::profile(&profile)] }.into())
 }
 
 pub async fn get_users(ctx: &Ctx, g: GetUsers) -> Reply {
@@ -47,5 +47,5 @@ pub async fn get_users(ctx: &Ctx, g: GetUsers) -> Reply {
     }
     let profiles =
         ctx.blocking(move |s| g.user_ids.iter().map(|u| s.profile(u)).collect::<Result<Vec<_>, _>>()).await?;
-    Ok(Users { users: profiles.iter().flatten().map(crate::convert::profile).collect() }.into())
+    Ok(Users { users: profiles.iter().flatten().map(crate::wire::convert::profile).collect() }.into())
 }

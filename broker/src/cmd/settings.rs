@@ -8,7 +8,7 @@ use quip_protocol::family::conversations::{
 use quip_protocol::family::session::Done;
 
 use super::{Ctx, Reply, invalid, store_error};
-use crate::store::{SettingChange, SettingOp};
+use quip_store::{SettingChange, SettingOp};
 
 async fn apply(ctx: &Ctx, op: SettingOp) -> Result<(), quip_protocol::ErrorReply> {
     let change = SettingChange { user: ctx.who.user.clone(), op, now_ms: crate::now_ms() };
@@ -54,7 +54,7 @@ pub async fn list_blocked(ctx: &Ctx) -> Reply {
             let mut out = Vec::new();
             for (id, _) in s.blocked_by(&user)? {
                 out.push(match s.profile(&id)? {
-                    Some(p) => crate::convert::sender_ref(&p.sender()),
+                    Some(p) => crate::wire::convert::sender_ref(&p.sender()),
                     None => UserRef::new(id),
                 });
             }

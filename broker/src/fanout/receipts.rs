@@ -13,8 +13,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use crate::model::{ConvId, Seq, UserId};
-use crate::store::Store;
+use quip_store::Store;
+use quip_store::model::{ConvId, Seq, UserId};
 
 /// Senders remembered per large conversation (its newest messages).
 const RECENT_PER_CONV: usize = 64;

@@ -8,15 +8,14 @@
 //! event stream for now (QUIC datagrams are not used yet); like every ephemeral event, a full session
 //! queue drops them.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use quip_protocol::family::presence::TypingEvent;
 
-use super::{Presence, Sharded};
+use super::Presence;
 use crate::hub::Outbound;
-use crate::model::{ConvId, UserId};
-use crate::session::frame;
+use crate::wire::frame;
+use quip_store::model::{ConvId, UserId};
 
 /// At most one active typing signal per (user, conversation) is forwarded within this time.
 pub const TYPING_REFRESH: Duration = Duration::from_secs(2);
@@ -25,17 +24,6 @@ pub const TYPING_EXPIRES_MS: u32 = 6_000;
 const EXPIRES: Duration = Duration::from_millis(TYPING_EXPIRES_MS as u64);
 /// A shard forgets expired entries when it holds more than this many.
 const PRUNE_AT: usize = 4096;
-
-/// When each (user, conversation) last had an active signal forwarded.
-pub(super) struct Gate {
-    forwarded: Sharded<HashMap<(UserId, ConvId), Instant>>,
-}
-
-impl Gate {
-    pub(super) fn new() -> Self {
-        Self { forwarded: Sharded::new() }
-    }
-}
 
 impl Presence {
     /// Whether a typing signal of `user` in `conv` is to be forwarded now. If so, it is counted as
@@ -93,7 +81,7 @@ mod tests {
 
     fn presence() -> (Presence, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
-        let store = crate::store::Store::open(dir.path(), &crate::config::StoreConfig::default()).unwrap();
+        let store = quip_store::Store::open(dir.path(), &crate::config::StoreConfig::default()).unwrap();
         (Presence::new(store, Arc::new(Hub::default()), PresenceConfig::default()), dir)
     }
 

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use super::{Inner, Presence};
 use crate::hub::Outbound;
-use crate::model::UserId;
+use quip_store::model::UserId;
 
 /// How many users one session may watch.
 pub const MAX_WATCHES_PER_SESSION: usize = 1_000;

@@ -9,15 +9,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use quip_protocol::ResumePoint;
-use quip_protocol::family::messages::{MessageEvent, SyncDone};
+use quip_protocol::family::messages::SyncDone;
 
-use super::frame;
 use crate::Broker;
 use crate::hub::Outbound;
-use crate::model::{ConvId, Seq, StoredMessage};
-use crate::store::StoreError;
+use crate::wire::{frame, message_frame};
+use quip_store::StoreError;
+use quip_store::model::{ConvId, Seq};
 
 /// Messages read from the store per page while replaying.
 const PAGE: usize = 256;
@@ -38,14 +37,14 @@ impl Delivery {
 
     async fn blocking<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&crate::store::Store) -> Result<T, StoreError> + Send + 'static,
+        f: impl FnOnce(&quip_store::Store) -> Result<T, StoreError> + Send + 'static,
     ) -> anyhow::Result<T> {
         let store = self.broker.store.clone();
         Ok(tokio::task::spawn_blocking(move || f(&store)).await??)
     }
 
     /// The head of every conversation of the user.
-    async fn heads(&self) -> anyhow::Result<Vec<(ConvId, crate::model::ConvHead)>> {
+    async fn heads(&self) -> anyhow::Result<Vec<(ConvId, quip_store::model::ConvHead)>> {
         let user = self.user.clone();
         self.blocking(move |s| s.user_convs(&user)?.into_iter().map(|c| Ok((c, s.conv_head(c)?))).collect()).await
     }
@@ -181,9 +180,4 @@ impl Delivery {
         }
         self.flush(events).await
     }
-}
-
-/// A MessageEvent frame for a stored message.
-pub fn message_frame(m: &StoredMessage, replay: bool) -> Bytes {
-    frame(0, MessageEvent { message: crate::convert::message(m), cursor: m.lsn, replay })
 }

@@ -7,11 +7,11 @@ use std::time::Duration;
 use quip_protocol::family::session::{Hello, Welcome};
 use quip_protocol::{ClientBody, ClientFrame, ErrorCode, PROTOCOL_VERSION, ResumePoint};
 
-use super::{close_code, error_frame, frame};
 use crate::Broker;
 use crate::auth::Identity;
 use crate::io::FrameReader;
-use crate::model::Profile;
+use crate::wire::{close_code, error_frame, frame};
+use quip_store::model::Profile;
 
 /// A session that passed the handshake.
 pub struct Accepted {
@@ -112,7 +112,7 @@ pub async fn accept(
     let welcome = Welcome {
         protocol_version: PROTOCOL_VERSION,
         session_id,
-        user: crate::convert::profile(&profile),
+        user: crate::wire::convert::profile(&profile),
         server_time_ms: crate::now_ms(),
         heartbeat_ms: broker.cfg.limits.heartbeat_ms,
         max_frame_size: broker.cfg.limits.max_frame_size,
@@ -138,12 +138,12 @@ pub async fn accept(
 }
 
 /// The profile as stored, updated with the token's `name` and `picture` when they differ.
-async fn upsert_profile(broker: &Broker, id: &Identity) -> Result<Profile, crate::store::StoreError> {
+async fn upsert_profile(broker: &Broker, id: &Identity) -> Result<Profile, quip_store::StoreError> {
     let store = broker.store.clone();
     let user = id.user_id.clone();
     let existing = tokio::task::spawn_blocking(move || store.profile(&user))
         .await
-        .map_err(|e| crate::store::StoreError::Db(e.to_string()))??;
+        .map_err(|e| quip_store::StoreError::Db(e.to_string()))??;
     let mut profile = existing.clone().unwrap_or_else(|| Profile { id: id.user_id.clone(), ..Profile::default() });
     if id.display_name.is_some() && id.display_name != profile.name {
         profile.name = id.display_name.clone();

@@ -11,6 +11,7 @@
 //! A session counts in its user's presence (`crate::presence`) from its registration with the hub until
 //! it ends: the user's contacts hear they came online, and, after a grace period, that they went offline.
 
+mod control;
 mod delivery;
 mod handshake;
 
@@ -20,54 +21,30 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use quip_protocol::family::session::{CloseReason, EventStreamOpen, Goodbye};
-use quip_protocol::{ErrorCode, ErrorReply, ResumePoint, ServerBody, ServerFrame};
-use tokio::sync::{mpsc, watch};
+use quip_service::Watch;
+use tokio::sync::mpsc;
 use tracing::Instrument;
 
 use crate::Broker;
 use crate::hub::{Outbound, SessionHandle};
-pub use delivery::{Delivery, message_frame};
+use crate::wire::{close_code, frame};
+pub use control::ToWriter;
+pub use delivery::Delivery;
 
-/// The live MessageEvent frame for a just-committed message (encoded once for every recipient).
-pub fn delivery_frame(m: &crate::model::StoredMessage) -> Bytes {
-    message_frame(m, false)
-}
+/// Most sessions one connection (a gateway's) may carry at once.
+pub(crate) const MAX_SESSIONS_PER_CONNECTION: u32 = 4096;
 
-/// What the reader (and request handlers) ask of the event loop. Replies do not go through it: they
-/// have a writer task of their own, so a client that stops reading events still gets its replies.
+/// What the accept loop let a connection in with: its slot for the connection's life, and a handshake slot
+/// given back once the first session is authenticated (or refused).
 #[derive(Debug)]
-pub enum ToWriter {
-    /// Replay what the client missed since `since`, then answer `request_id` with SyncDone.
-    Sync { request_id: u64, since: ResumePoint },
-    /// The token was refreshed: it now expires at this time (seconds since the epoch).
-    TokenExpiry(u64),
-    /// Say goodbye and close.
-    Close(Goodbye),
-}
-
-/// QUIC application close codes.
-pub mod close_code {
-    pub const NORMAL: u32 = 0;
-    pub const PROTOCOL_ERROR: u32 = 1;
-    pub const AUTH_FAILED: u32 = 2;
-    pub const SHUTDOWN: u32 = 3;
-    pub const TOKEN_EXPIRED: u32 = 4;
-}
-
-/// Encodes a server frame.
-pub fn frame(request_id: u64, body: impl Into<ServerBody>) -> Bytes {
-    let body = body.into();
-    metrics::counter!("quip_frames_out_total", "type" => body.name()).increment(1);
-    ServerFrame::new(request_id, body).encode()
-}
-
-/// Encodes an error reply.
-pub fn error_frame(request_id: u64, code: ErrorCode, message: impl Into<String>) -> Bytes {
-    frame(request_id, ErrorReply::new(code, message))
+pub struct Admitted {
+    pub connection: quip_service::ConnectionPermit,
+    pub handshake: quip_service::HandshakePermit,
 }
 
 /// Serves one connection until it closes or the broker shuts down.
-pub async fn serve(broker: Arc<Broker>, incoming: quinn::Incoming, shutdown: watch::Receiver<bool>) {
+pub async fn serve(broker: Arc<Broker>, incoming: quinn::Incoming, admitted: Admitted, shutdown: Watch) {
+    let Admitted { connection: _connection, handshake } = admitted;
     let remote = incoming.remote_address();
     let conn = match tokio::time::timeout(Duration::from_secs(10), incoming).await {
         Ok(Ok(conn)) => conn,
@@ -86,7 +63,9 @@ pub async fn serve(broker: Arc<Broker>, incoming: quinn::Incoming, shutdown: wat
     let span = tracing::info_span!("session", id = session_id, %remote);
     // Rare and one-off steps run boxed: an async fn's state is as large as its largest await, and this
     // task lives as long as the connection, so inline they would cost every idle connection their size.
-    let first = match Box::pin(handshake::accept_first(&broker, &conn, session_id)).instrument(span.clone()).await {
+    let first = Box::pin(handshake::accept_first(&broker, &conn, session_id)).instrument(span.clone()).await;
+    drop(handshake);
+    let first = match first {
         Ok(session) => session,
         Err(e) => {
             span.in_scope(|| tracing::info!(error = %e, "session refused"));
@@ -108,17 +87,16 @@ async fn serve_gateway(
     conn: quinn::Connection,
     first: handshake::Accepted,
     span: tracing::Span,
-    shutdown: watch::Receiver<bool>,
+    shutdown: Watch,
 ) {
     let remote = conn.remote_address();
-    conn.set_max_concurrent_bi_streams(crate::server::MAX_SESSIONS_PER_CONNECTION.into());
+    conn.set_max_concurrent_bi_streams(MAX_SESSIONS_PER_CONNECTION.into());
     metrics::gauge!("quip_gateway_connections").increment(1.0);
     let mut sessions = tokio::task::JoinSet::new();
     sessions.spawn(run(broker.clone(), conn.clone(), first, shutdown.clone()).instrument(span));
-    let mut stop = shutdown.clone();
     loop {
         tokio::select! {
-            _ = stop.wait_for(|stopping| *stopping) => break,
+            () = shutdown.signaled() => break,
             streams = conn.accept_bi() => {
                 let Ok((send, recv)) = streams else { break };
                 let (broker, conn, shutdown) = (broker.clone(), conn.clone(), shutdown.clone());
@@ -142,12 +120,7 @@ async fn serve_gateway(
     metrics::gauge!("quip_gateway_connections").decrement(1.0);
 }
 
-async fn run(
-    broker: Arc<Broker>,
-    conn: quinn::Connection,
-    s: handshake::Accepted,
-    mut shutdown: watch::Receiver<bool>,
-) {
+async fn run(broker: Arc<Broker>, conn: quinn::Connection, s: handshake::Accepted, shutdown: Watch) {
     let handshake::Accepted {
         session_id,
         control_stream_id,
@@ -212,7 +185,7 @@ async fn run(
             let expiry = tokio::time::sleep(until(expires_at));
             tokio::select! {
                 biased;
-                _ = shutdown.changed() => break Goodbye {
+                () = shutdown.signaled() => break Goodbye {
                     reason: CloseReason::ServerShutdown,
                     message: "server shutting down".into(),
                     reconnect_after_ms: 1000,
