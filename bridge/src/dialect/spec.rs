@@ -4,17 +4,15 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::Dialect;
 use super::canonical;
 use super::connect::{Connect, TokenSource};
 use super::error::DialectError;
 use super::hooks::{Hook, Stage};
-use super::inbound::InRule;
 use super::mapping::{Cond, Mapping, Source, ValueSpec};
-use super::outbound::OutRule;
+use super::model::Dialect;
 use super::path::Path;
-use super::rest::Route;
 use super::rooms::{RoomKind, Rooms};
+use super::rules::{InRule, OutRule, Route};
 
 type Table = BTreeMap<String, toml::Value>;
 
@@ -152,11 +150,14 @@ fn default_status() -> u16 {
     200
 }
 
-/// Parses and checks a dialect.
-pub(crate) fn compile(text: &str) -> Result<Dialect, DialectError> {
-    let raw: RawDialect = toml::from_str(text).map_err(|e| DialectError::Toml(e.to_string()))?;
-    let name = raw.name.clone();
-    build(raw).map_err(|reason| DialectError::Definition { dialect: name, reason })
+impl Dialect {
+    /// Parses and checks a dialect file: unknown keys, hooks, shapes, canonical names and bad paths are
+    /// errors here, not at run time.
+    pub fn from_toml(text: &str) -> Result<Self, DialectError> {
+        let raw: RawDialect = toml::from_str(text).map_err(|e| DialectError::Toml(e.to_string()))?;
+        let name = raw.name.clone();
+        build(raw).map_err(|reason| DialectError::Definition { dialect: name, reason })
+    }
 }
 
 fn build(raw: RawDialect) -> Result<Dialect, String> {

@@ -11,7 +11,7 @@ use quip_protocol::{ClientBody, ServerBody};
 use quip_sdk::{Client, ErrorCode};
 use serde_json::{Value, json};
 
-use super::{DEFAULT_PAGE, MAX_PAGE};
+use super::page::{DEFAULT_PAGE, MAX_PAGE};
 use crate::error::ApiError;
 use crate::json::{self, Args};
 

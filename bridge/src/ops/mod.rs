@@ -24,12 +24,12 @@ use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::json::{self, Args};
+use page::page_limit;
 
 pub mod legacy;
+mod page;
 
-/// Default and largest page sizes the bridge asks quipd for.
-pub const DEFAULT_PAGE: u32 = 50;
-pub const MAX_PAGE: u32 = 200;
+pub use page::{DEFAULT_PAGE, MAX_PAGE};
 
 /// Every canonical operation name, in documentation order.
 pub const OPERATIONS: &[&str] = &[
@@ -324,10 +324,6 @@ async fn send(client: &Client, a: &Args) -> Result<Value, ApiError> {
     }
     v["duplicate"] = json!(ack.duplicate);
     Ok(v)
-}
-
-fn page_limit(a: &Args) -> Result<u32, ApiError> {
-    Ok(a.u32_or("limit", DEFAULT_PAGE)?.clamp(1, MAX_PAGE))
 }
 
 /// `message:history`: `before` a seq (older, the default: the newest page) or `after` one (newer).

@@ -13,8 +13,8 @@ use socketioxide::handler::{FromMessageParts, Value as PacketValue};
 use socketioxide::socket::Socket;
 use tracing::Instrument;
 
-use super::SocketSession;
-use super::outbound::emit;
+use super::emit::emit;
+use super::session::SocketSession;
 use crate::app::App;
 use crate::error::ApiError;
 use crate::json::Args;
@@ -36,7 +36,7 @@ pub fn room(conversation_id: u64) -> String {
     format!("conversation:{conversation_id}")
 }
 
-pub(super) async fn on_event(
+pub(crate) async fn on_event(
     s: SocketRef,
     Event(name): Event,
     TryData(payload): TryData<Value>,

@@ -10,15 +10,15 @@ use quip_sdk::ErrorCode;
 use serde_json::{Value, json};
 use socketioxide::extract::{AckSender, SocketRef};
 
-use super::SocketSession;
-use super::outbound::emit;
+use super::emit::emit;
+use super::session::SocketSession;
 use crate::dialect::{Ctx, Dialect, Inbound, Outbound, RoomKind, canonical};
 use crate::error::ApiError;
 use crate::json::Args;
 use crate::ops;
 
 /// Handles one legacy client event.
-pub(super) async fn on_event(
+pub(crate) async fn on_event(
     s: SocketRef,
     event: String,
     payload: Value,
@@ -148,7 +148,7 @@ fn remember_call(session: &SocketSession, call: &Value) {
 }
 
 /// Emits one canonical server event as the dialect's legacy events; false when the socket is gone.
-pub(super) async fn deliver(
+pub(crate) async fn deliver(
     s: &SocketRef,
     session: &SocketSession,
     dialect: &Dialect,

@@ -5,7 +5,6 @@
 //! not read and its own catch-up takes over), and a browser that stays stuck is disconnected.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use quip_protocol::ServerBody;
 use quip_protocol::family::calls::CallEventKind;
@@ -14,15 +13,11 @@ use quip_protocol::family::presence::TypingEvent;
 use quip_sdk::{Client, DisconnectReason, Event, EventStream};
 use serde_json::{Value, json};
 use socketioxide::extract::SocketRef;
-use socketioxide::{SendError, SocketError};
 
-use super::SocketSession;
+use super::emit::emit;
+use super::session::SocketSession;
 use crate::dialect::Dialect;
 use crate::json::{self, name_of};
-
-/// How long an emit waits for room in a socket's send buffer before the socket is dropped as stuck.
-const STUCK_AFTER: Duration = Duration::from_secs(15);
-const RETRY_EVERY: Duration = Duration::from_millis(20);
 
 /// Reads `events` until the session ends, emitting each event on `s` in `dialect`'s vocabulary.
 pub(crate) async fn pump(s: SocketRef, session: SocketSession, mut events: EventStream, dialect: Arc<Dialect>) {
@@ -46,37 +41,6 @@ pub(crate) async fn pump(s: SocketRef, session: SocketSession, mut events: Event
             if !alive {
                 client.close().await;
                 return;
-            }
-        }
-    }
-}
-
-/// Emits one event (`None`: with no argument); false when the socket is gone or stuck (then disconnected).
-pub async fn emit(s: &SocketRef, event: &str, data: Option<&Value>) -> bool {
-    let mut waited = Duration::ZERO;
-    loop {
-        let sent = match data {
-            Some(data) => s.emit(event, data),
-            None => s.emit(event, &()),
-        };
-        match sent {
-            Ok(()) => {
-                crate::telemetry::event_out();
-                return true;
-            }
-            Err(SendError::Socket(SocketError::InternalChannelFull)) if waited < STUCK_AFTER => {
-                tokio::time::sleep(RETRY_EVERY).await;
-                waited += RETRY_EVERY;
-            }
-            Err(SendError::Socket(SocketError::InternalChannelFull)) => {
-                tracing::info!(socket = %s.id, "disconnecting a socket that stopped reading");
-                let _ = s.clone().disconnect();
-                return false;
-            }
-            Err(SendError::Socket(SocketError::Closed)) => return false,
-            Err(e) => {
-                tracing::warn!(socket = %s.id, event = %event, error = %e, "cannot emit");
-                return true;
             }
         }
     }
