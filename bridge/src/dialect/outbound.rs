@@ -53,6 +53,12 @@ impl Dialect {
         out
     }
 
+    /// Whether a rule of this dialect maps canonical event `canonical_event`. The identity dialect has
+    /// none: its events pass as they are, with nothing added.
+    pub fn translates(&self, canonical_event: &str) -> bool {
+        self.outbound.iter().any(|r| r.canonical == canonical_event)
+    }
+
     /// [`Self::outbound_with`] for a recipient the core does not name, at the current time.
     pub fn outbound(&self, canonical_event: &str, payload: &Value) -> Vec<Outbound> {
         self.outbound_with(&Ctx::now(), canonical_event, payload)

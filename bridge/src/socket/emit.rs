@@ -1,11 +1,15 @@
 //! Emitting to a socket with a bounded wait: while the socket's send buffer is full the emit retries, and a
-//! socket that stays stuck for [`STUCK_AFTER`] is disconnected rather than buffered.
+//! socket that stays stuck for [`STUCK_AFTER`] is disconnected rather than buffered. [`emit_as`] emits a
+//! canonical server event in the socket's dialect.
 
 use std::time::Duration;
 
 use serde_json::Value;
 use socketioxide::extract::SocketRef;
 use socketioxide::{SendError, SocketError};
+
+use super::session::Memory;
+use crate::dialect::{Ctx, Dialect, Outbound, RoomKind};
 
 /// How long an emit waits for room in a socket's send buffer before the socket is dropped as stuck.
 const STUCK_AFTER: Duration = Duration::from_secs(15);
@@ -39,5 +43,34 @@ pub async fn emit(s: &SocketRef, event: &str, data: Option<&Value>) -> bool {
                 return true;
             }
         }
+    }
+}
+
+/// Emits canonical server event `name` as `dialect`'s events for the user in `ctx`; events of a
+/// conversation room only when this socket joined the conversation. False when the socket is gone.
+pub(crate) async fn emit_as(
+    s: &SocketRef,
+    memory: &Memory,
+    dialect: &Dialect,
+    ctx: &Ctx,
+    name: &str,
+    payload: &Value,
+) -> bool {
+    for out in dialect.outbound_with(ctx, name, payload) {
+        if !reaches(memory, &out) {
+            continue;
+        }
+        if !emit(s, &out.event, out.payload.as_ref()).await {
+            return false;
+        }
+    }
+    true
+}
+
+/// A conversation room's event reaches only sockets that joined the conversation.
+fn reaches(memory: &Memory, out: &Outbound) -> bool {
+    match &out.room {
+        Some(room) if room.kind == RoomKind::Conversation => memory.has_joined(&room.id),
+        _ => true,
     }
 }

@@ -2,7 +2,8 @@
 //! operation runs, and the answer goes back as the dialect says ([`Dialect::reply`],
 //! [`Dialect::reply_error`]: an ack callback value, reply events, the app's error event). Canonical server
 //! events go out through [`Dialect::outbound_with`], enriched first with what legacy payloads name (the
-//! message a receipt reached, display names), and conversation-room events only to sockets that joined.
+//! message a receipt reached, display names: [`enrich`]), and conversation-room events only to sockets
+//! that joined.
 
 use std::sync::Arc;
 
@@ -10,9 +11,10 @@ use quip_sdk::ErrorCode;
 use serde_json::{Value, json};
 use socketioxide::extract::{AckSender, SocketRef};
 
-use super::emit::emit;
+use super::emit::{emit, emit_as};
+use super::enrich;
 use super::session::SocketSession;
-use crate::dialect::{Ctx, Dialect, Inbound, Outbound, RoomKind, canonical};
+use crate::dialect::{Ctx, Dialect, Inbound, canonical};
 use crate::error::ApiError;
 use crate::json::Args;
 use crate::ops;
@@ -103,7 +105,7 @@ async fn run(session: &SocketSession, op: &str, payload: Value) -> Result<Value,
                 let mut one = Args::default();
                 one.set("conversationId", id);
                 conversations.push(ops::run(client, "conversation:get", &one).await?);
-                session.join(id);
+                session.memory.join(id);
             }
             if many {
                 Ok(json!({ "conversations": conversations }))
@@ -112,7 +114,7 @@ async fn run(session: &SocketSession, op: &str, payload: Value) -> Result<Value,
             }
         }
         canonical::op::CONVERSATION_LEAVE => {
-            session.leave(args.id("conversationId")?);
+            session.memory.leave(args.id("conversationId")?);
             Ok(json!({}))
         }
         canonical::op::CALL_ACCEPT | canonical::op::CALL_REJECT | canonical::op::CALL_END | canonical::op::CALL_ICE
@@ -120,18 +122,19 @@ async fn run(session: &SocketSession, op: &str, payload: Value) -> Result<Value,
         {
             let conversation_id = args.id("conversationId")?;
             let call_id = session
+                .memory
                 .call_in(conversation_id)
                 .ok_or_else(|| ApiError::not_found("no call is ringing or active in this conversation"))?;
             args.set("callId", call_id);
             let result = ops::run(client, op, &args).await?;
             if op == canonical::op::CALL_REJECT || op == canonical::op::CALL_END {
-                session.set_call(conversation_id, None);
+                session.memory.set_call(conversation_id, None);
             }
             Ok(result)
         }
         canonical::op::CALL_INVITE => {
             let call = ops::run(client, op, &args).await?;
-            remember_call(session, &call);
+            enrich::remember_call(&session.memory, &call);
             Ok(call)
         }
         _ if canonical::is_operation(op) => ops::run(client, op, &args).await,
@@ -139,88 +142,20 @@ async fn run(session: &SocketSession, op: &str, payload: Value) -> Result<Value,
     }
 }
 
-/// Remembers a call (`{id, conversationId, ...}`) as the one in its conversation.
-fn remember_call(session: &SocketSession, call: &Value) {
-    let number = |v: &Value| v.as_u64().or_else(|| v.as_str()?.parse().ok());
-    if let (Some(id), Some(conversation_id)) = (number(&call["id"]), number(&call["conversationId"])) {
-        session.set_call(conversation_id, Some(id));
-    }
-}
-
 /// Emits one canonical server event as the dialect's legacy events; false when the socket is gone.
+/// What later events need is remembered first; events the dialect enriches go through
+/// [`enrich::deliver`], which never waits on quipd.
 pub(crate) async fn deliver(
     s: &SocketRef,
     session: &SocketSession,
-    dialect: &Dialect,
-    name: &str,
-    mut payload: Value,
+    dialect: &Arc<Dialect>,
+    name: &'static str,
+    payload: Value,
 ) -> bool {
-    enrich(session, name, &mut payload).await;
+    enrich::remember(&session.memory, dialect, name, &payload);
+    if enrich::wanted(dialect, name) {
+        return enrich::deliver(s, session, dialect, name, payload).await;
+    }
     let ctx = Ctx::for_user(session.user_id.clone());
-    for out in dialect.outbound_with(&ctx, name, &payload) {
-        if !reaches(session, &out) {
-            continue;
-        }
-        if !emit(s, &out.event, out.payload.as_ref()).await {
-            return false;
-        }
-    }
-    true
-}
-
-/// A conversation room's event reaches only sockets that joined the conversation.
-fn reaches(session: &SocketSession, out: &Outbound) -> bool {
-    match &out.room {
-        Some(room) if room.kind == RoomKind::Conversation => session.has_joined(&room.id),
-        _ => true,
-    }
-}
-
-/// Adds what legacy payloads name and the canonical event leaves out (docs/DIALECTS.md, "What the core
-/// must add"): the message a read receipt reached, display names, and the calls to remember.
-async fn enrich(session: &SocketSession, name: &str, payload: &mut Value) {
-    let client = &session.client;
-    match name {
-        "message:receipt" => {
-            let number = |v: &Value| v.as_u64();
-            let (Some(conversation_id), Some(seq)) = (number(&payload["conversationId"]), number(&payload["upToSeq"]))
-            else {
-                return;
-            };
-            if let Some(message) = ops::legacy::message_at(client, conversation_id, seq).await {
-                payload["messageId"] = json!(message.id);
-                payload["messageIds"] = json!([message.id]);
-            }
-        }
-        "typing:start" | "typing:stop" => {
-            if let Some(user) = payload["userId"].as_str().map(str::to_owned) {
-                if let Some(name) = display_name(session, &user).await {
-                    payload["userName"] = json!(name);
-                }
-            }
-        }
-        "conversation:updated" => {
-            if let Some(actor) = payload["actorId"].as_str().map(str::to_owned) {
-                if let Some(name) = display_name(session, &actor).await {
-                    payload["actorName"] = json!(name);
-                }
-            }
-        }
-        "call:incoming" | "call:accepted" => remember_call(session, &payload["call"]),
-        "call:rejected" | "call:ended" | "call:missed" => {
-            if let Some(conversation_id) = payload["call"]["conversationId"].as_u64() {
-                session.set_call(conversation_id, None);
-            }
-        }
-        _ => {}
-    }
-}
-
-async fn display_name(session: &SocketSession, user_id: &str) -> Option<String> {
-    if let Some(name) = session.cached_name(user_id) {
-        return Some(name);
-    }
-    let name = ops::legacy::display_name(&session.client, user_id).await?;
-    session.cache_name(user_id, &name);
-    Some(name)
+    emit_as(s, &session.memory, dialect, &ctx, name, &payload).await
 }

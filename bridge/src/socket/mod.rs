@@ -8,12 +8,12 @@
 
 mod dispatch;
 mod emit;
+mod enrich;
 mod legacy;
 pub mod outbound;
 mod session;
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 use socketioxide::SocketIo;
@@ -81,16 +81,8 @@ async fn open_session(s: &SocketRef, auth: Value, app: &App) -> Result<(), Conne
                 let why = format!("the client says it is user {claimed:?}, the token is another user's");
                 return Err(ConnectRefused(ApiError::new(quip_sdk::ErrorCode::Forbidden, why)));
             }
-            let session = SocketSession {
-                client,
-                events: Arc::new(Mutex::new(Some(events))),
-                device_id,
-                user_id,
-                transport: crate::telemetry::transport(s.transport_type()),
-                joined: Arc::default(),
-                calls: Arc::default(),
-                names: Arc::default(),
-            };
+            let transport = crate::telemetry::transport(s.transport_type());
+            let session = SocketSession::new(client, events, device_id, user_id, transport);
             s.extensions.insert(session);
             Ok(())
         }
