@@ -58,12 +58,7 @@ pub fn socket_refused(code: &'static str) {
 /// An event in, labelled by its canonical operation (`unknown` for anything else: never the client's raw
 /// event name, which is unbounded).
 pub fn event_in(op: &str) {
-    let label = crate::ops::OPERATIONS
-        .iter()
-        .chain(&["conversation:join", "conversation:leave"])
-        .find(|known| **known == op)
-        .copied()
-        .unwrap_or("unknown");
+    let label = crate::ops::find(op).map_or("unknown", |known| known.name);
     metrics::counter!("quip_bridge_socket_events_in_total", "op" => label).increment(1);
 }
 

@@ -14,7 +14,7 @@ use super::outbound::Outbound;
 pub struct Inbound {
     /// The legacy event name, as the client sent it.
     pub event: String,
-    /// The canonical operation (one of [`super::canonical::OPERATIONS`]; any event in the canonical
+    /// The canonical operation (one of `crate::ops::OPERATIONS`; any event in the canonical
     /// dialect, which the core then judges).
     pub canonical: String,
     /// The canonical payload: always a JSON object.
@@ -42,10 +42,7 @@ impl Dialect {
             let payload = match payload {
                 Value::Null => json!({}),
                 Value::Object(_) => payload,
-                other => {
-                    let reason = format!("the payload must be an object, not {}", hooks::kind(&other));
-                    return Err(DialectError::Payload { event: event.to_owned(), reason });
-                }
+                other => return Err(DialectError::NotAnObject(hooks::kind(&other))),
             };
             return Ok(Inbound { event: event.to_owned(), canonical: event.to_owned(), payload, rule: None });
         }

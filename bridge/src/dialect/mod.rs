@@ -1,5 +1,6 @@
 //! Dialects: how a legacy app's Socket.IO events, payload fields, rooms and REST routes map onto the
-//! bridge's canonical vocabulary ([`canonical`], docs/BRIDGE.md), both ways.
+//! bridge's canonical vocabulary (docs/BRIDGE.md: the operations of `crate::ops`, the events of
+//! `crate::events`), both ways. The canonical dialect is the identity: everything passes unchanged.
 //!
 //! A dialect is data — `bridge/dialects/<name>.toml`, documented in docs/DIALECTS.md — with a few named
 //! Rust [`hooks`] for what data cannot say. This module is pure: no sockets, no async. The core uses it so:
@@ -14,7 +15,6 @@
 //!   named.
 
 mod builtin;
-pub mod canonical;
 mod connect;
 mod ctx;
 mod error;

@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::canonical;
 use super::connect::{Connect, TokenSource};
 use super::error::DialectError;
 use super::hooks::{Hook, Stage};
@@ -219,7 +218,7 @@ fn hooks(list: &[String], stage: Stage, at: &str) -> Result<Vec<Hook>, String> {
 
 fn in_rule(raw: RawIn) -> Result<InRule, String> {
     let at = format!("[[inbound]] {:?}", raw.event);
-    if !canonical::is_operation(&raw.canonical) {
+    if !crate::ops::is_operation(&raw.canonical) {
         return Err(format!("{at}: {:?} is not a canonical operation", raw.canonical));
     }
     let mapping = |t: &Table| Mapping::parse(t).map_err(|e| format!("{at}: {e}"));
@@ -238,7 +237,7 @@ fn in_rule(raw: RawIn) -> Result<InRule, String> {
 
 fn out_rule(raw: RawOut) -> Result<OutRule, String> {
     let at = format!("[[outbound]] {:?} -> {:?}", raw.canonical, raw.event);
-    if !canonical::is_event(&raw.canonical) {
+    if !crate::events::is_event(&raw.canonical) {
         return Err(format!("{at}: {:?} is not a canonical event", raw.canonical));
     }
     let target = match raw.target.as_str() {
@@ -270,7 +269,7 @@ fn route(raw: RawRoute) -> Result<Route, String> {
     if !matches!(method.as_str(), "GET" | "POST" | "PUT" | "PATCH" | "DELETE") {
         return Err(format!("{at}: unknown method"));
     }
-    if !canonical::is_operation(&raw.canonical) {
+    if !crate::ops::is_operation(&raw.canonical) {
         return Err(format!("{at}: {:?} is not a canonical operation", raw.canonical));
     }
     if !(100..=599).contains(&raw.status) {

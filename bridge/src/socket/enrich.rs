@@ -25,7 +25,7 @@ use tracing::Instrument;
 use super::emit::emit_as;
 use super::session::{Deferred, Memory, SocketSession};
 use crate::dialect::{Ctx, Dialect};
-use crate::ops;
+use crate::ops::{self, Connection};
 
 /// Events the lookup task may hold; when it holds that many, the pump waits for room.
 const QUEUE: usize = 256;
@@ -65,21 +65,13 @@ pub(crate) fn remember(memory: &Memory, dialect: &Dialect, name: &str, payload: 
                 memory.forget_message(id);
             }
         }
-        "call:incoming" | "call:accepted" => remember_call(memory, &payload["call"]),
+        "call:incoming" | "call:accepted" => ops::calls::remember(memory, &payload["call"]),
         "call:rejected" | "call:ended" | "call:missed" => {
             if let Some(conversation_id) = payload["call"]["conversationId"].as_u64() {
                 memory.set_call(conversation_id, None);
             }
         }
         _ => {}
-    }
-}
-
-/// Remembers a call (`{id, conversationId, ...}`) as the one in its conversation.
-pub(crate) fn remember_call(memory: &Memory, call: &Value) {
-    let number = |v: &Value| v.as_u64().or_else(|| v.as_str()?.parse().ok());
-    if let (Some(id), Some(conversation_id)) = (number(&call["id"]), number(&call["conversationId"])) {
-        memory.set_call(conversation_id, Some(id));
     }
 }
 
@@ -129,13 +121,13 @@ fn set_message(payload: &mut Value, id: u64) {
 async fn look_up(client: &Client, memory: &Memory, lookup: Lookup, payload: &mut Value) {
     match lookup {
         Lookup::MessageAt { conversation_id, seq } => {
-            if let Some(message) = ops::legacy::message_at(client, conversation_id, seq).await {
+            if let Some(message) = ops::messages::message_at(client, conversation_id, seq).await {
                 memory.remember_message(conversation_id, seq, message.id);
                 set_message(payload, message.id);
             }
         }
         Lookup::Name { user_id, field } => {
-            if let Some(name) = ops::legacy::display_name(client, &user_id).await {
+            if let Some(name) = ops::users::display_name(client, &user_id).await {
                 memory.cache_name(&user_id, &name);
                 payload[field] = json!(name);
             }

@@ -1,16 +1,18 @@
-//! The canonical Socket.IO namespace `/`.
+//! The Socket.IO namespace `/` of every listener, in the listener's dialect (the canonical one passes
+//! everything unchanged).
 //!
 //! A connecting socket is authenticated by opening its upstream session (the connect middleware): the
 //! token goes to quipd in the session's Hello, and a refusal fails the connection with a `connect_error`
-//! whose message is `<Code>: <why>`. Once connected, every event goes through [`dispatch`] (one handler for
-//! every name, through the translation seam), and one task per socket ([`outbound::pump`]) reads the
-//! session's event stream and emits. When the socket disconnects, its upstream session is closed.
+//! whose message is `<Code>: <why>`. Once connected, every event goes through [`inbound`] (dialect
+//! inbound → operation → the dialect's answer), and one task per socket ([`outbound`]) reads the session's
+//! event stream and emits it through the dialect. [`session`] holds what the socket remembers, [`enrich`]
+//! what a dialect's events need looked up, [`emit`] the bounded emit. When the socket disconnects, its
+//! upstream session is closed.
 
-mod dispatch;
 mod emit;
 mod enrich;
-mod legacy;
-pub mod outbound;
+mod inbound;
+mod outbound;
 mod session;
 
 use std::fmt;
@@ -106,7 +108,7 @@ async fn on_connect(s: SocketRef, State(app): State<App>) {
     };
     tracing::debug!(socket = %s.id, device = %session.device_id, "socket connected");
     crate::telemetry::socket_opened(session.transport);
-    s.on_fallback(dispatch::on_event);
+    s.on_fallback(inbound::on_event);
     s.on_disconnect(on_disconnect);
     let span = tracing::info_span!("socket", id = %s.id, user = %session.user_id);
     tokio::spawn(outbound::pump(s.clone(), session.clone(), events, app.dialect().clone()).instrument(span));

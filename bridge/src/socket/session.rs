@@ -11,6 +11,8 @@ use quip_sdk::{Client, EventStream};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+use crate::ops::Connection;
+
 /// Most display names a socket keeps.
 const MAX_NAMES: usize = 1024;
 /// Most recent messages (conversation, seq → id) a socket keeps for its receipts.
@@ -95,28 +97,8 @@ impl Memory {
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    pub(crate) fn join(&self, conversation_id: u64) {
-        self.state().joined.insert(conversation_id.to_string());
-    }
-
-    pub(crate) fn leave(&self, conversation_id: u64) {
-        self.state().joined.remove(&conversation_id.to_string());
-    }
-
     pub(crate) fn has_joined(&self, conversation_id: &str) -> bool {
         self.state().joined.contains(conversation_id)
-    }
-
-    pub(crate) fn set_call(&self, conversation_id: u64, call_id: Option<u64>) {
-        let mut state = self.state();
-        match call_id {
-            Some(id) => state.calls.insert(conversation_id, id),
-            None => state.calls.remove(&conversation_id),
-        };
-    }
-
-    pub(crate) fn call_in(&self, conversation_id: u64) -> Option<u64> {
-        self.state().calls.get(&conversation_id).copied()
     }
 
     pub(crate) fn cached_name(&self, user_id: &str) -> Option<String> {
@@ -162,6 +144,28 @@ impl Memory {
 
     pub(crate) fn done_pending(&self) {
         self.pending.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Connection for Memory {
+    fn join(&self, conversation_id: u64) {
+        self.state().joined.insert(conversation_id.to_string());
+    }
+
+    fn leave(&self, conversation_id: u64) {
+        self.state().joined.remove(&conversation_id.to_string());
+    }
+
+    fn call_in(&self, conversation_id: u64) -> Option<u64> {
+        self.state().calls.get(&conversation_id).copied()
+    }
+
+    fn set_call(&self, conversation_id: u64, call_id: Option<u64>) {
+        let mut state = self.state();
+        match call_id {
+            Some(id) => state.calls.insert(conversation_id, id),
+            None => state.calls.remove(&conversation_id),
+        };
     }
 }
 
