@@ -121,8 +121,8 @@ impl ApiError {
     /// This error as an HTTP response with `body` (the canonical envelope or a dialect's error body), its
     /// status, `Retry-After` and `WWW-Authenticate`.
     pub fn response_with(&self, body: Value) -> Response {
-        crate::telemetry::error(self.code.name());
         let mut response = (self.status(), axum::Json(body)).into_response();
+        response.extensions_mut().insert(Answered(self.code));
         if let Some(secs) = self.retry_after_secs() {
             if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
@@ -134,6 +134,11 @@ impl ApiError {
         response
     }
 }
+
+/// The code of an error answer, left in its HTTP response's extensions: the metrics layer
+/// (`crate::telemetry::http`) counts every error response by it, whichever handler made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Answered(pub ErrorCode);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {

@@ -13,6 +13,7 @@ pub mod config;
 pub mod conformance;
 pub mod dialect;
 pub mod error;
+pub mod events;
 pub mod json;
 pub mod media;
 pub mod ops;

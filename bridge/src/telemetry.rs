@@ -9,6 +9,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use socketioxide::TransportType;
 
+use crate::error::Answered;
+
 /// Installs the process-wide recorder (shared with quipd in the same process) and describes the bridge's
 /// series, once.
 pub fn install() {
@@ -56,12 +58,7 @@ pub fn socket_refused(code: &'static str) {
 /// An event in, labelled by its canonical operation (`unknown` for anything else: never the client's raw
 /// event name, which is unbounded).
 pub fn event_in(op: &str) {
-    let label = crate::ops::OPERATIONS
-        .iter()
-        .chain(&["conversation:join", "conversation:leave"])
-        .find(|known| **known == op)
-        .copied()
-        .unwrap_or("unknown");
+    let label = crate::ops::find(op).map_or("unknown", |known| known.name);
     metrics::counter!("quip_bridge_socket_events_in_total", "op" => label).increment(1);
 }
 
@@ -74,12 +71,16 @@ pub fn error(code: &'static str) {
 }
 
 /// Axum middleware: counts and times every request by its route template (`unmatched` when no route
-/// took it), method and status. Socket.IO's own HTTP requests are answered before this layer.
+/// took it), method and status, and counts every error answer by its code (the one place REST errors are
+/// counted; Socket.IO errors are counted where the socket answers). Socket.IO's own HTTP requests are answered before this layer.
 pub async fn http(req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
     let method = req.method().as_str().to_owned();
     let start = Instant::now();
     let response = next.run(req).await;
+    if let Some(Answered(code)) = response.extensions().get::<Answered>() {
+        error(code.name());
+    }
     let route = route.unwrap_or_else(|| "unmatched".to_owned());
     let status = response.status().as_u16().to_string();
     metrics::counter!("quip_bridge_rest_requests_total", "route" => route.clone(), "method" => method, "status" => status)

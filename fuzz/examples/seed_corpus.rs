@@ -3,7 +3,7 @@
 //!
 //! - `client_frame`, `server_frame`: one encoded frame per body variant, every family, realistic values;
 //! - `frame_stream`: those client frames back to back, cut in chunks of several sizes;
-//! - `socket_event`: every canonical Socket.IO event (`ops::OPERATIONS`) with a realistic payload;
+//! - `socket_event`: every canonical Socket.IO event (`ops::names()`) with a realistic payload;
 //! - `rest_canonical`: every canonical REST route with its path parameters, query and body filled.
 //!
 //! ```sh
@@ -14,7 +14,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use quip_bridge::ops::OPERATIONS;
+use quip_bridge::ops;
 use quip_bridge::rest::routes::ROUTES;
 use quip_protocol::family::calls::*;
 use quip_protocol::family::conversations::*;
@@ -562,8 +562,8 @@ fn main() {
         write(&corpus.join("frame_stream"), &format!("chunks-of-{chunk}"), &seed);
     }
 
-    // socket_event: an even first byte picks `OPERATIONS[byte / 2]`; the rest is the payload.
-    for (i, op) in OPERATIONS.iter().enumerate() {
+    // socket_event: an even first byte picks operation `byte / 2` of `ops::names()`; the rest is the payload.
+    for (i, op) in ops::names().enumerate() {
         let mut seed = vec![u8::try_from(i * 2).unwrap()];
         seed.extend_from_slice(object(event_fields(op)).to_string().as_bytes());
         write(&corpus.join("socket_event"), &op.replace(':', "-"), &seed);

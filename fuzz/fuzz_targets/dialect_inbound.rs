@@ -7,8 +7,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use libfuzzer_sys::fuzz_target;
-use quip_bridge::dialect::canonical;
 use quip_bridge::json::Args;
+use quip_bridge::ops;
 use serde_json::Value;
 
 fuzz_target!(|data: &[u8]| {
@@ -31,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
     if d.is_identity() {
         assert_eq!(inbound.canonical, event);
     } else {
-        assert!(canonical::is_operation(&inbound.canonical), "{name} {event} -> {}", inbound.canonical);
+        assert!(ops::is_operation(&inbound.canonical), "{name} {event} -> {}", inbound.canonical);
     }
     let args = Args::from_value(inbound.payload).unwrap();
     quip_fuzz::check_request(&inbound.canonical, &args);

@@ -6,8 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use libfuzzer_sys::fuzz_target;
-use quip_bridge::dialect::canonical;
 use quip_bridge::json::Args;
+use quip_bridge::ops;
 use serde_json::{Map, Value};
 
 fuzz_target!(|data: &[u8]| {
@@ -33,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
         .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
         .collect();
     let Ok(Some(call)) = d.rest(&method, &path, &query, &body) else { return };
-    assert!(canonical::is_operation(&call.canonical), "{name} {method} {path} -> {}", call.canonical);
+    assert!(ops::is_operation(&call.canonical), "{name} {method} {path} -> {}", call.canonical);
     assert!(call.payload.is_object(), "{name} {method} {path}: payload {}", call.payload);
     let args = Args::from_value(call.payload).unwrap();
     quip_fuzz::check_request(&call.canonical, &args);

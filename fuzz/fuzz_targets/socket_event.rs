@@ -1,6 +1,6 @@
 //! A canonical Socket.IO event (docs/BRIDGE.md) as the bridge reads it: the payload becomes `Args`
-//! (`Args::from_value`) and the operation's quip request (`ops::build`), as `socket::dispatch` does.
-//! Input: a byte choosing one of `ops::OPERATIONS` (or, with a NUL, the text before it as the event
+//! (`Args::from_value`) and the operation's quip request (`ops::build`), as `socket::inbound` does.
+//! Input: a byte choosing one of the operations of `ops::OPERATIONS` (or, with a NUL, the text before it as the event
 //! name), then the payload as JSON. A refused payload must be an `InvalidArgument` error; a request
 //! built must encode to a frame quipd decodes to the same request, or refuses only for a value the
 //! protocol forbids (an empty required field, something too long).
@@ -17,7 +17,10 @@ fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else { return };
     let (event, payload) = match rest.iter().position(|b| *b == 0) {
         Some(i) if pick & 1 == 1 => (String::from_utf8_lossy(&rest[..i]).into_owned(), &rest[i + 1..]),
-        _ => (ops::OPERATIONS[usize::from(pick / 2) % ops::OPERATIONS.len()].to_owned(), rest),
+        _ => {
+            let names: Vec<&str> = ops::names().collect();
+            (names[usize::from(pick / 2) % names.len()].to_owned(), rest)
+        }
     };
     let Ok(payload) = serde_json::from_slice::<Value>(payload) else { return };
     let args = match Args::from_value(payload) {

@@ -10,24 +10,13 @@ use quip_bridge::json::Args;
 use quip_bridge::ops;
 use quip_protocol::{ClientFrame, DecodeError, ErrorCode, Limits};
 
-/// Operations `ops::run` (or the Socket.IO layer) handles without `ops::build`: they need the session.
-const RUN_ITSELF: &[&str] = &[
-    "message:send",
-    "sync",
-    "token:refresh",
-    "ping",
-    "noop",
-    "conversation:toggleBlock",
-    "conversation:join",
-    "conversation:leave",
-];
-
-/// Builds `op`'s request from `args` as `ops::run` would: a request built must encode to a frame that
+/// Builds `op`'s request from `args` as the operation would: a request built must encode to a frame that
 /// decodes to the same request, or that quipd refuses only for a value the protocol forbids (an empty
-/// required field, something too long); a refusal must be `InvalidArgument`.
+/// required field, something too long); a refusal must be `InvalidArgument`. Operations that are not one
+/// request built from their arguments (`Operation::build` is `None`: they need the session) are skipped.
 pub fn check_request(op: &str, args: &Args) {
     let by_offset = matches!(op, "message:history" | "conversation:list") && args.get("offset").is_some();
-    if RUN_ITSELF.contains(&op) || by_offset {
+    if ops::find(op).is_some_and(|o| o.build.is_none()) || by_offset {
         return;
     }
     match ops::build(op, args) {

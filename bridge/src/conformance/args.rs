@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// One argument.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Arg {
+pub(crate) enum Arg {
     Null,
     Bool(bool),
     I64(i64),
@@ -26,7 +26,7 @@ pub(super) enum Arg {
 /// Every argument of an event (socketioxide hands a "tuple" the whole argument list, and sends one back
 /// spread out as separate arguments).
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct Args(pub(super) Vec<Arg>);
+pub(crate) struct Args(pub(crate) Vec<Arg>);
 
 impl Serialize for Arg {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

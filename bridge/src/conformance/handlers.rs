@@ -11,7 +11,7 @@ use socketioxide::SocketIo;
 use socketioxide::extract::{AckSender, Data, SocketRef};
 
 /// Namespaces `/` and `/custom`.
-pub(super) fn install(io: &SocketIo) {
+pub(crate) fn install(io: &SocketIo) {
     io.ns("/", on_connect);
     io.ns("/custom", on_connect);
 }
@@ -36,7 +36,7 @@ async fn on_connect(s: SocketRef, Data(auth): Data<Value>) {
 
 /// The raw Engine.IO endpoint: every packet back to its sender.
 #[derive(Debug, Clone)]
-pub(super) struct Echo;
+pub(crate) struct Echo;
 
 impl EngineIoHandler for Echo {
     type Data = ();

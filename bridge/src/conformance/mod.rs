@@ -15,12 +15,12 @@
 
 mod args;
 mod handlers;
+mod settings;
 mod timing;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use engineioxide::config::EngineIoConfig;
@@ -28,11 +28,7 @@ use engineioxide::layer::EngineIoLayer;
 use socketioxide::SocketIo;
 use tokio::net::TcpListener;
 
-/// The suites' Engine.IO settings.
-pub const PING_INTERVAL: Duration = Duration::from_millis(300);
-pub const PING_TIMEOUT: Duration = Duration::from_millis(200);
-pub const MAX_PAYLOAD: u64 = 1_000_000;
-pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(1000);
+pub use settings::{CONNECT_TIMEOUT, MAX_PAYLOAD, PING_INTERVAL, PING_TIMEOUT};
 
 /// The Socket.IO and Engine.IO services with the suites' handlers, before the timing fixes.
 fn protocol_router() -> Router {

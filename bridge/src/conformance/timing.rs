@@ -32,7 +32,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message as TMessage;
 use tower::ServiceExt;
 
-use super::PING_INTERVAL;
+use super::settings::{MAX_PAYLOAD, PING_INTERVAL};
 
 /// A handshake answer is small; anything larger is passed on untouched.
 const MAX_HANDSHAKE_BYTES: usize = 4096;
@@ -47,7 +47,7 @@ struct Relay {
 }
 
 /// `inner` behind the timing fixes; `internal` is a loopback listener serving the same `inner`.
-pub(super) fn layer(inner: Router, internal: SocketAddr) -> Router {
+pub(crate) fn layer(inner: Router, internal: SocketAddr) -> Router {
     let relay = Relay { inner: inner.clone(), internal };
     inner.layer(axum::middleware::from_fn_with_state(relay, timing))
 }
@@ -73,7 +73,7 @@ async fn timing(State(relay): State<Relay>, req: Request, next: Next) -> Respons
     }
     if req.method() == Method::POST && has_sid {
         let (parts, body) = req.into_parts();
-        let Ok(bytes) = to_bytes(body, super::MAX_PAYLOAD as usize).await else {
+        let Ok(bytes) = to_bytes(body, MAX_PAYLOAD as usize).await else {
             return (StatusCode::PAYLOAD_TOO_LARGE, "payload too large").into_response();
         };
         if bytes.as_ref() == b"1" {

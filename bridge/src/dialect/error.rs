@@ -20,6 +20,10 @@ pub enum DialectError {
     /// The payload as a whole has the wrong shape (an array where an object is expected, ...).
     #[error("{event}: {reason}")]
     Payload { event: String, reason: String },
+    /// The payload of a canonical event (identity dialect) is not a JSON object: the canonical error
+    /// for it, word for word.
+    #[error("the payload must be a JSON object, not {0}")]
+    NotAnObject(&'static str),
     /// A required field is absent or null.
     #[error("{event}: `{field}` is required")]
     MissingField { event: String, field: String },

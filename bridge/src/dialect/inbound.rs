@@ -3,34 +3,18 @@
 
 use serde_json::{Value, json};
 
+use super::ctx::Ctx;
 use super::error::DialectError;
-use super::hooks::{self, Hook};
-use super::mapping::{Cond, Env, Mapping};
-use super::{Ctx, Dialect, Outbound};
-
-/// One `[[inbound]]` rule: a legacy event (under conditions) to a canonical operation.
-#[derive(Debug, Clone)]
-pub(crate) struct InRule {
-    pub(crate) event: String,
-    pub(crate) canonical: String,
-    pub(crate) hooks: Vec<Hook>,
-    pub(crate) when: Cond,
-    pub(crate) unless: Cond,
-    pub(crate) fields: Mapping,
-    /// The value for the client's ack callback on success (none: the canonical ack).
-    pub(crate) ack: Option<Mapping>,
-    /// The value for the client's ack callback on failure (none: the canonical error ack).
-    pub(crate) ack_error: Option<Mapping>,
-    /// An event emitted back to the client on success, instead of (or besides) an ack.
-    pub(crate) reply: Option<(String, Mapping)>,
-}
+use super::hooks;
+use super::model::Dialect;
+use super::outbound::Outbound;
 
 /// A legacy event mapped to a canonical operation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Inbound {
     /// The legacy event name, as the client sent it.
     pub event: String,
-    /// The canonical operation (one of [`super::canonical::OPERATIONS`]; any event in the canonical
+    /// The canonical operation (one of `crate::ops::OPERATIONS`; any event in the canonical
     /// dialect, which the core then judges).
     pub canonical: String,
     /// The canonical payload: always a JSON object.
@@ -58,10 +42,7 @@ impl Dialect {
             let payload = match payload {
                 Value::Null => json!({}),
                 Value::Object(_) => payload,
-                other => {
-                    let reason = format!("the payload must be an object, not {}", hooks::kind(&other));
-                    return Err(DialectError::Payload { event: event.to_owned(), reason });
-                }
+                other => return Err(DialectError::NotAnObject(hooks::kind(&other))),
             };
             return Ok(Inbound { event: event.to_owned(), canonical: event.to_owned(), payload, rule: None });
         }
@@ -144,9 +125,5 @@ impl Dialect {
         }
         let payload = mapping.apply(&input, &self.env(ctx, event, false)).ok()?;
         Some(Outbound { event: name.clone(), payload: Some(payload), room: None })
-    }
-
-    pub(crate) fn env<'a>(&'a self, ctx: &'a Ctx, event: &'a str, strict: bool) -> Env<'a> {
-        Env { ctx, shapes: &self.shapes, item: None, strict, event, depth: 0 }
     }
 }

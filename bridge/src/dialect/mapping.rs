@@ -26,6 +26,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use super::ctx::Ctx;
 use super::error::DialectError;
 use super::hooks::{self, ValueHook};
 use super::path::Path;
@@ -427,7 +428,7 @@ impl Mapping {
 /// What a mapping runs with.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Env<'a> {
-    pub(crate) ctx: &'a super::Ctx,
+    pub(crate) ctx: &'a Ctx,
     pub(crate) shapes: &'a BTreeMap<String, Mapping>,
     pub(crate) item: Option<&'a Value>,
     pub(crate) strict: bool,

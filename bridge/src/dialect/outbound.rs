@@ -2,31 +2,11 @@
 
 use serde_json::Value;
 
-use super::hooks::Hook;
-use super::mapping::{Cond, Env, Mapping, Source};
-use super::path::Path;
+use super::ctx::Ctx;
+use super::mapping::Env;
+use super::model::Dialect;
 use super::rooms::{Room, RoomKind};
-use super::{Ctx, Dialect};
-
-/// One `[[outbound]]` rule: a canonical event (under conditions) to one legacy event.
-#[derive(Debug, Clone)]
-pub(crate) struct OutRule {
-    pub(crate) canonical: String,
-    pub(crate) event: String,
-    /// Who gets it in the legacy app: the user's room (every socket of the user) or the conversation's
-    /// room (only sockets that joined it).
-    pub(crate) target: RoomKind,
-    /// Where the conversation id is, for conversation targets.
-    pub(crate) room_id: Source,
-    pub(crate) when: Cond,
-    pub(crate) unless: Cond,
-    /// Emit once per element of this list (`$item` in the fields).
-    pub(crate) split: Option<Path>,
-    pub(crate) fields: Mapping,
-    pub(crate) hooks: Vec<Hook>,
-    /// Emit with no argument at all (`socket.emit('notifications:read-all')`).
-    pub(crate) no_args: bool,
-}
+use super::rules::OutRule;
 
 /// One event to emit to a legacy client.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,6 +51,12 @@ impl Dialect {
             }
         }
         out
+    }
+
+    /// Whether a rule of this dialect maps canonical event `canonical_event`. The identity dialect has
+    /// none: its events pass as they are, with nothing added.
+    pub fn translates(&self, canonical_event: &str) -> bool {
+        self.outbound.iter().any(|r| r.canonical == canonical_event)
     }
 
     /// [`Self::outbound_with`] for a recipient the core does not name, at the current time.

@@ -3,75 +3,16 @@
 
 use serde_json::{Map, Value, json};
 
+use super::ctx::Ctx;
 use super::error::DialectError;
-use super::hooks::{self, Hook};
-use super::mapping::Mapping;
-use super::{Ctx, Dialect};
-
-/// One path segment of a route pattern.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Segment {
-    Literal(String),
-    Param(String),
-}
-
-/// One `[[rest.route]]`.
-#[derive(Debug, Clone)]
-pub(crate) struct Route {
-    pub(crate) method: String,
-    pub(crate) pattern: String,
-    pub(crate) segments: Vec<Segment>,
-    pub(crate) canonical: String,
-    pub(crate) hooks: Vec<Hook>,
-    pub(crate) status: u16,
-    pub(crate) upload: Option<String>,
-    pub(crate) request: Mapping,
-    pub(crate) response: Mapping,
-}
-
-impl Route {
-    pub(crate) fn parse_pattern(pattern: &str) -> Result<Vec<Segment>, String> {
-        if !pattern.starts_with('/') {
-            return Err(format!("route path {pattern:?} must start with /"));
-        }
-        pattern
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(|s| match s.strip_prefix(':') {
-                Some("") => Err(format!("route path {pattern:?} has an unnamed parameter")),
-                Some(name) => Ok(Segment::Param(name.to_owned())),
-                None => Ok(Segment::Literal(s.to_owned())),
-            })
-            .collect()
-    }
-
-    /// The path parameters when `path` matches this route.
-    fn matches(&self, method: &str, path: &str) -> Option<Map<String, Value>> {
-        if !self.method.eq_ignore_ascii_case(method) {
-            return None;
-        }
-        let parts: Vec<&str> = path.split('?').next().unwrap_or("").split('/').filter(|s| !s.is_empty()).collect();
-        if parts.len() != self.segments.len() {
-            return None;
-        }
-        let mut params = Map::new();
-        for (segment, part) in self.segments.iter().zip(parts) {
-            match segment {
-                Segment::Literal(l) if l == part => {}
-                Segment::Literal(_) => return None,
-                Segment::Param(name) => {
-                    params.insert(name.clone(), Value::String(percent_decode(part)?));
-                }
-            }
-        }
-        Some(params)
-    }
-}
+use super::hooks;
+use super::model::Dialect;
+use super::rules::Segment;
 
 /// A legacy REST request mapped to a canonical operation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RestCall {
-    /// The canonical operation (one of [`super::canonical::OPERATIONS`]).
+    /// The canonical operation (one of `crate::ops::OPERATIONS`).
     pub canonical: String,
     /// Its canonical arguments: a JSON object.
     pub payload: Value,
@@ -186,25 +127,4 @@ impl Dialect {
             upload: r.upload.as_deref(),
         })
     }
-}
-
-/// `%XX` decoding of one path segment; `None` when it is not valid UTF-8 afterwards.
-fn percent_decode(part: &str) -> Option<String> {
-    let bytes = part.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
 }

@@ -4,17 +4,14 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::Dialect;
-use super::canonical;
 use super::connect::{Connect, TokenSource};
 use super::error::DialectError;
 use super::hooks::{Hook, Stage};
-use super::inbound::InRule;
 use super::mapping::{Cond, Mapping, Source, ValueSpec};
-use super::outbound::OutRule;
+use super::model::Dialect;
 use super::path::Path;
-use super::rest::Route;
 use super::rooms::{RoomKind, Rooms};
+use super::rules::{InRule, OutRule, Route};
 
 type Table = BTreeMap<String, toml::Value>;
 
@@ -152,11 +149,14 @@ fn default_status() -> u16 {
     200
 }
 
-/// Parses and checks a dialect.
-pub(crate) fn compile(text: &str) -> Result<Dialect, DialectError> {
-    let raw: RawDialect = toml::from_str(text).map_err(|e| DialectError::Toml(e.to_string()))?;
-    let name = raw.name.clone();
-    build(raw).map_err(|reason| DialectError::Definition { dialect: name, reason })
+impl Dialect {
+    /// Parses and checks a dialect file: unknown keys, hooks, shapes, canonical names and bad paths are
+    /// errors here, not at run time.
+    pub fn from_toml(text: &str) -> Result<Self, DialectError> {
+        let raw: RawDialect = toml::from_str(text).map_err(|e| DialectError::Toml(e.to_string()))?;
+        let name = raw.name.clone();
+        build(raw).map_err(|reason| DialectError::Definition { dialect: name, reason })
+    }
 }
 
 fn build(raw: RawDialect) -> Result<Dialect, String> {
@@ -218,7 +218,7 @@ fn hooks(list: &[String], stage: Stage, at: &str) -> Result<Vec<Hook>, String> {
 
 fn in_rule(raw: RawIn) -> Result<InRule, String> {
     let at = format!("[[inbound]] {:?}", raw.event);
-    if !canonical::is_operation(&raw.canonical) {
+    if !crate::ops::is_operation(&raw.canonical) {
         return Err(format!("{at}: {:?} is not a canonical operation", raw.canonical));
     }
     let mapping = |t: &Table| Mapping::parse(t).map_err(|e| format!("{at}: {e}"));
@@ -237,7 +237,7 @@ fn in_rule(raw: RawIn) -> Result<InRule, String> {
 
 fn out_rule(raw: RawOut) -> Result<OutRule, String> {
     let at = format!("[[outbound]] {:?} -> {:?}", raw.canonical, raw.event);
-    if !canonical::is_event(&raw.canonical) {
+    if !crate::events::is_event(&raw.canonical) {
         return Err(format!("{at}: {:?} is not a canonical event", raw.canonical));
     }
     let target = match raw.target.as_str() {
@@ -269,7 +269,7 @@ fn route(raw: RawRoute) -> Result<Route, String> {
     if !matches!(method.as_str(), "GET" | "POST" | "PUT" | "PATCH" | "DELETE") {
         return Err(format!("{at}: unknown method"));
     }
-    if !canonical::is_operation(&raw.canonical) {
+    if !crate::ops::is_operation(&raw.canonical) {
         return Err(format!("{at}: {:?} is not a canonical operation", raw.canonical));
     }
     if !(100..=599).contains(&raw.status) {

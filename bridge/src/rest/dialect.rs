@@ -1,5 +1,5 @@
 //! A legacy app's REST routes (its dialect's `[[rest.route]]`s): the request goes through
-//! [`Dialect::rest`], the canonical operation runs ([`ops::run`]), and the answer comes back in the app's
+//! [`Dialect::rest`], the canonical operation runs ([`ops::run`], without a Socket.IO connection), and the answer comes back in the app's
 //! own envelope ([`Dialect::rest_response`], [`Dialect::rest_error`]) with the status of the error code.
 
 use axum::Router;
@@ -12,10 +12,11 @@ use quip_sdk::ErrorCode;
 use serde_json::{Map, Value};
 
 use crate::app::App;
+use crate::auth;
 use crate::dialect::{Ctx, Dialect};
 use crate::error::ApiError;
 use crate::json::Args;
-use crate::{auth, ops};
+use crate::ops::{self, Input};
 
 /// The routes of `app`'s dialect. Path parameters are renamed by position (`{p0}`, `{p1}`): the dialect
 /// matches the path itself, and legacy apps name the same position differently in different routes.
@@ -118,7 +119,8 @@ async fn run(
     }
     let client = app.rest().client(&token).await?;
     let me = client.welcome().map(|w| w.user.id).unwrap_or_default();
-    let result = ops::run(&client, &call.canonical, &Args::from_value(call.payload.clone())?).await?;
+    let input = Input { client: &client, args: Args::from_value(call.payload.clone())?, connection: None };
+    let result = ops::run(&call.canonical, &input).await?;
     let response = dialect.rest_response(&call, &Ctx::for_user(me), &result);
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK);
     Ok((status, axum::Json(response.body)).into_response())

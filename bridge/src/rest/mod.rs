@@ -18,9 +18,10 @@ use axum::routing::{MethodRouter, get, on};
 use serde_json::{Map, Value, json};
 
 use crate::app::App;
+use crate::auth;
 use crate::error::ApiError;
 use crate::json::{self, Args};
-use crate::{auth, ops};
+use crate::ops::{self, Input};
 use routes::{Route, Shape};
 
 /// The `/api` router.
@@ -104,11 +105,12 @@ async fn run(
         }
         "rest:typing" => {
             let op = if args.bool_or("active", true)? { "typing:start" } else { "typing:stop" };
-            ops::run(&client, op, &args).await?
+            run_op(&client, op, args.clone()).await?
         }
         "rest:unreact" => {
-            args.set("remove", true);
-            ops::run(&client, "message:react", &args).await?
+            let mut unreact = args.clone();
+            unreact.set("remove", true);
+            run_op(&client, "message:react", unreact).await?
         }
         "rest:createConversation" => {
             let op = match args.opt_str("type")?.as_deref().unwrap_or("direct") {
@@ -116,15 +118,20 @@ async fn run(
                 "group" => "conversation:createGroup",
                 other => return Err(ApiError::invalid(format!("`type` must be direct or group, not {other:?}"))),
             };
-            let result = ops::run(&client, op, &args).await?;
+            let result = run_op(&client, op, args.clone()).await?;
             if result["created"] == json!(false) {
                 status = StatusCode::OK;
             }
             result
         }
-        op => ops::run(&client, op, &args).await?,
+        op => run_op(&client, op, args.clone()).await?,
     };
     Ok(envelope(status, route.shape, &args, data))
+}
+
+/// Runs a canonical operation for a REST caller (no Socket.IO connection).
+async fn run_op(client: &quip_sdk::Client, op: &str, args: Args) -> Result<Value, ApiError> {
+    ops::run(op, &Input { client, args, connection: None }).await
 }
 
 /// The JSON body as arguments (empty body: none).

@@ -1,20 +1,22 @@
-//! The canonical Socket.IO namespace `/`.
+//! The Socket.IO namespace `/` of every listener, in the listener's dialect (the canonical one passes
+//! everything unchanged).
 //!
 //! A connecting socket is authenticated by opening its upstream session (the connect middleware): the
 //! token goes to quipd in the session's Hello, and a refusal fails the connection with a `connect_error`
-//! whose message is `<Code>: <why>`. Once connected, every event goes through [`dispatch`] (one handler for
-//! every name, through the translation seam), and one task per socket ([`outbound::pump`]) reads the
-//! session's event stream and emits. When the socket disconnects, its upstream session is closed.
+//! whose message is `<Code>: <why>`. Once connected, every event goes through [`inbound`] (dialect
+//! inbound → operation → the dialect's answer), and one task per socket ([`outbound`]) reads the session's
+//! event stream and emits it through the dialect. [`session`] holds what the socket remembers, [`enrich`]
+//! what a dialect's events need looked up, [`emit`] the bounded emit. When the socket disconnects, its
+//! upstream session is closed.
 
-mod dispatch;
-mod legacy;
-pub mod outbound;
+mod emit;
+mod enrich;
+mod inbound;
+mod outbound;
+mod session;
 
-use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::sync::{Arc, Mutex};
 
-use quip_sdk::{Client, EventStream};
 use serde_json::Value;
 use socketioxide::SocketIo;
 use socketioxide::extract::{SocketRef, State, TryData};
@@ -24,75 +26,7 @@ use tracing::Instrument;
 use crate::app::App;
 use crate::upstream::{SessionParams, device_id};
 use crate::{auth, error::ApiError};
-
-/// One socket's upstream session, kept in the socket's extensions.
-#[derive(Clone)]
-pub(crate) struct SocketSession {
-    pub(crate) client: Client,
-    /// Taken by the pump task once the socket is connected.
-    events: Arc<Mutex<Option<EventStream>>>,
-    pub(crate) device_id: String,
-    /// The token's user.
-    pub(crate) user_id: String,
-    /// The transport the socket connected with (a metrics label).
-    transport: &'static str,
-    /// Conversations this socket joined (`conversation:join`): a dialect's conversation-room events
-    /// reach only these.
-    joined: Arc<Mutex<HashSet<String>>>,
-    /// The call last seen in each conversation (legacy clients name calls by their conversation).
-    calls: Arc<Mutex<HashMap<u64, u64>>>,
-    /// Display names already looked up (typing events of legacy dialects carry them).
-    names: Arc<Mutex<HashMap<String, String>>>,
-}
-
-impl SocketSession {
-    pub(crate) fn join(&self, conversation_id: u64) {
-        if let Ok(mut joined) = self.joined.lock() {
-            joined.insert(conversation_id.to_string());
-        }
-    }
-
-    pub(crate) fn leave(&self, conversation_id: u64) {
-        if let Ok(mut joined) = self.joined.lock() {
-            joined.remove(&conversation_id.to_string());
-        }
-    }
-
-    pub(crate) fn has_joined(&self, conversation_id: &str) -> bool {
-        self.joined.lock().is_ok_and(|joined| joined.contains(conversation_id))
-    }
-
-    pub(crate) fn set_call(&self, conversation_id: u64, call_id: Option<u64>) {
-        if let Ok(mut calls) = self.calls.lock() {
-            match call_id {
-                Some(id) => calls.insert(conversation_id, id),
-                None => calls.remove(&conversation_id),
-            };
-        }
-    }
-
-    pub(crate) fn call_in(&self, conversation_id: u64) -> Option<u64> {
-        self.calls.lock().ok()?.get(&conversation_id).copied()
-    }
-
-    pub(crate) fn cached_name(&self, user_id: &str) -> Option<String> {
-        self.names.lock().ok()?.get(user_id).cloned()
-    }
-
-    pub(crate) fn cache_name(&self, user_id: &str, name: &str) {
-        if let Ok(mut names) = self.names.lock() {
-            if names.len() < 1024 {
-                names.insert(user_id.to_owned(), name.to_owned());
-            }
-        }
-    }
-}
-
-impl fmt::Debug for SocketSession {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SocketSession").field("device_id", &self.device_id).finish_non_exhaustive()
-    }
-}
+use session::SocketSession;
 
 /// Why a connection was refused; its text is the `connect_error` message.
 #[derive(Debug)]
@@ -149,16 +83,8 @@ async fn open_session(s: &SocketRef, auth: Value, app: &App) -> Result<(), Conne
                 let why = format!("the client says it is user {claimed:?}, the token is another user's");
                 return Err(ConnectRefused(ApiError::new(quip_sdk::ErrorCode::Forbidden, why)));
             }
-            let session = SocketSession {
-                client,
-                events: Arc::new(Mutex::new(Some(events))),
-                device_id,
-                user_id,
-                transport: crate::telemetry::transport(s.transport_type()),
-                joined: Arc::default(),
-                calls: Arc::default(),
-                names: Arc::default(),
-            };
+            let transport = crate::telemetry::transport(s.transport_type());
+            let session = SocketSession::new(client, events, device_id, user_id, transport);
             s.extensions.insert(session);
             Ok(())
         }
@@ -182,7 +108,7 @@ async fn on_connect(s: SocketRef, State(app): State<App>) {
     };
     tracing::debug!(socket = %s.id, device = %session.device_id, "socket connected");
     crate::telemetry::socket_opened(session.transport);
-    s.on_fallback(dispatch::on_event);
+    s.on_fallback(inbound::on_event);
     s.on_disconnect(on_disconnect);
     let span = tracing::info_span!("socket", id = %s.id, user = %session.user_id);
     tokio::spawn(outbound::pump(s.clone(), session.clone(), events, app.dialect().clone()).instrument(span));

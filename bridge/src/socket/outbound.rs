@@ -1,231 +1,54 @@
-//! Outgoing events: one task per socket reads the upstream session's event stream and emits each event
-//! under its canonical name, or, on a dialect's listener, as the legacy events it maps to
-//! ([`super::legacy::deliver`]). Both sides are bounded: the SDK's event
-//! buffer, then the socket's send buffer; while the browser is behind, the task waits (so quipd's stream is
-//! not read and its own catch-up takes over), and a browser that stays stuck is disconnected.
+//! Outgoing events: one task per socket ([`pump`]) reads the upstream session's event stream, renders each
+//! event as canonical events (`crate::events`) and delivers them in the socket's dialect ([`deliver`];
+//! the canonical one passes them unchanged). Both sides are bounded: the SDK's event buffer, then the
+//! socket's send buffer; while the browser is behind, the task waits (so quipd's stream is not read and
+//! its own catch-up takes over), and a browser that stays stuck is disconnected. The task never waits on
+//! a request to quipd: what a dialect's events need looked up is looked up beside it (`super::enrich`).
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use quip_protocol::ServerBody;
-use quip_protocol::family::calls::CallEventKind;
-use quip_protocol::family::messages::Message;
-use quip_protocol::family::presence::TypingEvent;
-use quip_sdk::{Client, DisconnectReason, Event, EventStream};
-use serde_json::{Value, json};
+use quip_sdk::{Event, EventStream};
+use serde_json::Value;
 use socketioxide::extract::SocketRef;
-use socketioxide::{SendError, SocketError};
 
-use super::SocketSession;
-use crate::dialect::Dialect;
-use crate::json::{self, name_of};
-
-/// How long an emit waits for room in a socket's send buffer before the socket is dropped as stuck.
-const STUCK_AFTER: Duration = Duration::from_secs(15);
-const RETRY_EVERY: Duration = Duration::from_millis(20);
+use super::emit::emit_as;
+use super::enrich;
+use super::session::SocketSession;
+use crate::dialect::{Ctx, Dialect};
+use crate::events;
 
 /// Reads `events` until the session ends, emitting each event on `s` in `dialect`'s vocabulary.
 pub(crate) async fn pump(s: SocketRef, session: SocketSession, mut events: EventStream, dialect: Arc<Dialect>) {
-    let client = session.client.clone();
     while let Some(event) = events.next_event().await {
         if let Event::Disconnected { reason, will_reconnect: false } = &event {
             if s.connected() {
-                if dialect.is_identity() {
-                    emit(&s, "session:ended", Some(&json!({ "reason": reason_text(reason) }))).await;
-                }
+                deliver(&s, &session, &dialect, "session:ended", events::session_ended(reason)).await;
                 let _ = s.clone().disconnect();
             }
             break;
         }
-        for (name, payload) in canonical(&client, event) {
-            let alive = if dialect.is_identity() {
-                emit(&s, name, Some(&payload)).await
-            } else {
-                super::legacy::deliver(&s, &session, &dialect, name, payload).await
-            };
-            if !alive {
-                client.close().await;
+        for (name, payload) in events::render(&session.client, event) {
+            if !deliver(&s, &session, &dialect, name, payload).await {
+                session.client.close().await;
                 return;
             }
         }
     }
 }
 
-/// Emits one event (`None`: with no argument); false when the socket is gone or stuck (then disconnected).
-pub async fn emit(s: &SocketRef, event: &str, data: Option<&Value>) -> bool {
-    let mut waited = Duration::ZERO;
-    loop {
-        let sent = match data {
-            Some(data) => s.emit(event, data),
-            None => s.emit(event, &()),
-        };
-        match sent {
-            Ok(()) => {
-                crate::telemetry::event_out();
-                return true;
-            }
-            Err(SendError::Socket(SocketError::InternalChannelFull)) if waited < STUCK_AFTER => {
-                tokio::time::sleep(RETRY_EVERY).await;
-                waited += RETRY_EVERY;
-            }
-            Err(SendError::Socket(SocketError::InternalChannelFull)) => {
-                tracing::info!(socket = %s.id, "disconnecting a socket that stopped reading");
-                let _ = s.clone().disconnect();
-                return false;
-            }
-            Err(SendError::Socket(SocketError::Closed)) => return false,
-            Err(e) => {
-                tracing::warn!(socket = %s.id, event = %event, error = %e, "cannot emit");
-                return true;
-            }
-        }
+/// Emits one canonical server event as the dialect's events; false when the socket is gone. What later
+/// events need is remembered first; events the dialect enriches go through [`enrich::deliver`].
+async fn deliver(
+    s: &SocketRef,
+    session: &SocketSession,
+    dialect: &Arc<Dialect>,
+    name: &'static str,
+    payload: Value,
+) -> bool {
+    enrich::remember(&session.memory, dialect, name, &payload);
+    if enrich::wanted(dialect, name) {
+        return enrich::deliver(s, session, dialect, name, payload).await;
     }
-}
-
-/// The canonical server events for one SDK event (see docs/BRIDGE.md).
-pub fn canonical(client: &Client, event: Event) -> Vec<(&'static str, Value)> {
-    let one = |name, payload| vec![(name, payload)];
-    match event {
-        Event::Connected { resumed } => {
-            let welcome = client.welcome().unwrap_or_default();
-            one(
-                "session",
-                json!({
-                    "user": json::user_profile(&welcome.user),
-                    "globalCursor": welcome.global_cursor,
-                    "resumed": resumed,
-                    "sessionId": welcome.session_id,
-                    "tokenExpiresAt": welcome.token_expires_at_ms,
-                }),
-            )
-        }
-        Event::Message { message, replay } => one("message:new", message_event(&message, replay)),
-        Event::Conversation(e) => one(
-            "conversation:updated",
-            json!({
-                "change": name_of(e.change),
-                "conversation": json::conversation(&e.conversation),
-                "actorId": e.actor_id,
-                "userIds": e.user_ids,
-                "at": e.at_ms,
-            }),
-        ),
-        Event::Receipt(e) => one(
-            "message:receipt",
-            json!({
-                "conversationId": e.conversation_id,
-                "userId": e.user_id,
-                "kind": name_of(e.kind),
-                "upToSeq": e.up_to_seq,
-                "at": e.at_ms,
-            }),
-        ),
-        Event::Unread(e) => {
-            one("unread:updated", json!({ "conversationId": e.conversation_id, "unread": e.unread, "total": e.total }))
-        }
-        Event::SyncDone(d) => one("sync:done", json!({ "globalCursor": d.global_cursor, "replayed": d.replayed })),
-        Event::Disconnected { reason, .. } => one("session:reconnecting", json!({ "reason": reason_text(&reason) })),
-        Event::Other(body) => other(body).into_iter().collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// `message:new`: the message with a `replay` flag (true for what was missed while away).
-pub fn message_event(message: &Message, replay: bool) -> Value {
-    let mut v = json::message(message);
-    v["replay"] = json!(replay);
-    v
-}
-
-fn typing(e: &TypingEvent) -> (&'static str, Value) {
-    let name = if e.active { "typing:start" } else { "typing:stop" };
-    (name, json!({ "conversationId": e.conversation_id, "userId": e.user_id, "expiresInMs": e.expires_in_ms }))
-}
-
-fn other(body: ServerBody) -> Option<(&'static str, Value)> {
-    Some(match body {
-        ServerBody::MessageEditedEvent(e) => (
-            "message:edited",
-            json!({
-                "conversationId": e.conversation_id,
-                "messageId": e.message_id,
-                "seq": e.seq,
-                "text": e.text,
-                "editedAt": e.edited_at_ms,
-            }),
-        ),
-        ServerBody::MessageDeletedEvent(e) => (
-            "message:deleted",
-            json!({
-                "conversationId": e.conversation_id,
-                "messageId": e.message_id,
-                "seq": e.seq,
-                "scope": if name_of(e.scope) == "forEveryone" { "everyone" } else { "me" },
-                "deletedBy": e.deleted_by,
-                "at": e.at_ms,
-            }),
-        ),
-        ServerBody::ReactionEvent(e) => (
-            "message:reaction",
-            json!({
-                "conversationId": e.conversation_id,
-                "messageId": e.message_id,
-                "userId": e.user_id,
-                "emoji": e.emoji,
-                "removed": e.removed,
-                "reactions": json::reactions(&e.reactions),
-            }),
-        ),
-        ServerBody::TypingEvent(e) => typing(&e),
-        ServerBody::PresenceEvent(e) => ("presence:update", json::presence(&e.presence)),
-        ServerBody::NotificationEvent(e) => (
-            "notification:new",
-            json!({ "notification": json::notification(&e.notification), "unreadTotal": e.unread_total }),
-        ),
-        ServerBody::NotificationsReadEvent(e) => {
-            ("notification:read", json!({ "ids": e.ids, "all": e.all, "unreadTotal": e.unread_total }))
-        }
-        ServerBody::CallEvent(e) => {
-            let name = match e.kind {
-                CallEventKind::Incoming => "call:incoming",
-                CallEventKind::Accepted => "call:accepted",
-                CallEventKind::AnsweredElsewhere => "call:answeredElsewhere",
-                CallEventKind::Rejected => "call:rejected",
-                CallEventKind::Ended => "call:ended",
-                CallEventKind::Missed => "call:missed",
-                _ => "call:updated",
-            };
-            let payload = json!({
-                "call": json::call(&e.call),
-                "fromUserId": e.from_user_id,
-                "sdp": e.sdp,
-                "reason": e.reason,
-                "at": e.at_ms,
-            });
-            (name, payload)
-        }
-        ServerBody::CallIceEvent(e) => ("call:ice", json::call_ice(&e)),
-        ServerBody::ProfileEvent(e) => ("profile:updated", json::user_profile(&e.user)),
-        ServerBody::Announcement(a) => {
-            ("announcement", json!({ "text": a.text, "conversationId": a.conversation_id, "at": a.at_ms }))
-        }
-        ServerBody::ErrorReply(e) => {
-            let error = crate::error::ApiError::from(quip_sdk::Error::from(e));
-            ("error", error.to_json())
-        }
-        other => {
-            tracing::trace!(body = other.name(), "event without a canonical form");
-            return None;
-        }
-    })
-}
-
-fn reason_text(reason: &DisconnectReason) -> String {
-    match reason {
-        DisconnectReason::Goodbye(g) => format!("{}: {}", name_of(g.reason), g.message),
-        DisconnectReason::ConnectionLost(why) => format!("connection lost: {why}"),
-        DisconnectReason::Failed(e) => e.to_string(),
-        DisconnectReason::Closed => "closed".to_owned(),
-        other => format!("{other:?}"),
-    }
+    let ctx = Ctx::for_user(session.user_id.clone());
+    emit_as(s, &session.memory, dialect, &ctx, name, &payload).await
 }

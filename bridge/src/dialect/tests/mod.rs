@@ -63,10 +63,10 @@ fn every_shipped_dialect_loads_and_names_only_canonical_vocabulary() {
         let d = load(name);
         assert_eq!(d.name(), *name);
         for event in d.outbound_events() {
-            assert!(super::canonical::is_event(event), "{name}: {event}");
+            assert!(crate::events::is_event(event), "{name}: {event}");
         }
         for route in d.rest_routes() {
-            assert!(super::canonical::is_operation(route.canonical), "{name}: {}", route.pattern);
+            assert!(crate::ops::is_operation(route.canonical), "{name}: {}", route.pattern);
         }
     }
     assert!(builtin("nope").is_err());
