@@ -24,6 +24,8 @@ struct Inner {
     config: Config,
     media: MediaStore,
     draining: AtomicBool,
+    /// Client connections held and Socket.IO connects in their upstream handshake (`[limits]`).
+    admission: quip_service::Admission,
 }
 
 impl fmt::Debug for App {
@@ -38,7 +40,7 @@ impl fmt::Debug for App {
 
 impl App {
     /// The main listener's state, speaking `dialect` (the canonical one unless told otherwise).
-    pub fn new(config: Config, upstream: Upstream, dialect: Arc<Dialect>) -> Self {
+    pub fn new(config: Config, upstream: Upstream, dialect: Arc<Dialect>, admission: quip_service::Admission) -> Self {
         let idle = std::time::Duration::from_secs(config.upstream.rest_idle_secs);
         let rest = RestClients::new(upstream.clone(), idle);
         let media = MediaStore::new(&config.media);
@@ -46,7 +48,8 @@ impl App {
             &config.media.signing_secret,
             std::time::Duration::from_secs(config.media.url_ttl_secs),
         );
-        Self { inner: Arc::new(Inner { upstream, rest, config, media, draining: AtomicBool::new(false) }), dialect }
+        let draining = AtomicBool::new(false);
+        Self { inner: Arc::new(Inner { upstream, rest, config, media, draining, admission }), dialect }
     }
 
     /// The same bridge seen through another dialect (for that dialect's listener or path).
@@ -72,6 +75,10 @@ impl App {
 
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    pub fn admission(&self) -> &quip_service::Admission {
+        &self.inner.admission
     }
 
     pub fn draining(&self) -> bool {

@@ -24,6 +24,8 @@ pub struct Config {
     pub media: MediaConfig,
     pub log: LogConfig,
     pub admin: AdminConfig,
+    pub limits: LimitsConfig,
+    pub shutdown: ShutdownConfig,
     /// `[[dialects]]`: legacy apps served on listeners (or path prefixes) of their own.
     pub dialects: Vec<DialectListenerConfig>,
 }
@@ -37,6 +39,8 @@ impl Default for Config {
             media: MediaConfig::default(),
             log: LogConfig::default(),
             admin: AdminConfig::default(),
+            limits: LimitsConfig::default(),
+            shutdown: ShutdownConfig::default(),
             dialects: Vec::new(),
         }
     }
@@ -134,6 +138,38 @@ impl Default for AdminConfig {
     }
 }
 
+/// `[limits]`: what the client listeners admit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// TCP connections held at once over every client listener; past it a new one is closed at once.
+    pub max_connections: usize,
+    /// Socket.IO connects being authenticated with quipd at once; past it a connect is refused with
+    /// `Unavailable` (try again), so a connect storm cannot queue unbounded work upstream.
+    pub max_handshakes: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self { max_connections: 50_000, max_handshakes: 512 }
+    }
+}
+
+/// `[shutdown]`: how the bridge stops.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShutdownConfig {
+    /// After SIGTERM/SIGINT: how long open client connections may take to finish (ms) before they are
+    /// closed.
+    pub drain_timeout_ms: u64,
+}
+
+impl Default for ShutdownConfig {
+    fn default() -> Self {
+        Self { drain_timeout_ms: 10_000 }
+    }
+}
+
 /// `[media]`: uploads kept on local disk and served back through signed, expiring URLs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -177,9 +213,22 @@ impl Config {
         quip_service::layered(&Config::default(), file, ENV_PREFIX, env, &[dialects])
     }
 
+    /// The admission limits (`limits.max_connections`, `limits.max_handshakes`).
+    pub fn admission(&self) -> quip_service::AdmissionConfig {
+        quip_service::AdmissionConfig {
+            max_connections: self.limits.max_connections,
+            max_handshakes: self.limits.max_handshakes,
+        }
+    }
+
     /// Checks every setting; the first problem found is returned.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |setting, reason: &str| Err(ConfigError::Invalid { setting, reason: reason.to_owned() });
+        if let Err(e) = self.admission().validate() {
+            let setting =
+                if self.limits.max_connections == 0 { "limits.max_connections" } else { "limits.max_handshakes" };
+            return Err(ConfigError::Invalid { setting, reason: e.to_string() });
+        }
         let up = &self.upstream;
         if up.server.ip().is_unspecified() || up.server.port() == 0 {
             return invalid("upstream.server", "must be a connectable address (not 0.0.0.0, not port 0)");
@@ -333,6 +382,17 @@ request_timeout_ms = 10000
 event_buffer = 256
 # Idle seconds after which a REST caller's upstream session is closed.
 rest_idle_secs = 60
+
+[limits]
+# TCP connections held at once over every client listener (past it a new one is closed at once), and
+# Socket.IO connects being authenticated with quipd at once (past it a connect is refused with
+# Unavailable). Refusals count in quip_admission_refused_total{limit}. Both at least 1.
+max_connections = 50000
+max_handshakes = 512
+
+[shutdown]
+# After SIGTERM/SIGINT: how long open client connections may take to finish (ms) before they are closed.
+drain_timeout_ms = 10000
 
 [cors]
 # Browser origins allowed to call the API ("*" for any); empty: same-origin only.

@@ -15,6 +15,7 @@ pub mod dialect;
 pub mod error;
 pub mod events;
 pub mod json;
+pub mod listener;
 pub mod media;
 pub mod ops;
 pub mod rest;

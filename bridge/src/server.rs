@@ -36,6 +36,8 @@ pub enum BridgeError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("HTTP server: {0}")]
     Serve(std::io::Error),
+    #[error(transparent)]
+    Admission(#[from] quip_service::AdmissionError),
 }
 
 /// A configured bridge, ready to serve.
@@ -73,7 +75,8 @@ impl Bridge {
             dialects.push((entry.clone(), Arc::new(dialect::builtin(&entry.name)?)));
         }
         let canonical = Arc::new(dialect::builtin("canonical")?);
-        Ok(Self { app: App::new(config, upstream, canonical), dialects })
+        let admission = quip_service::Admission::new(config.admission())?;
+        Ok(Self { app: App::new(config, upstream, canonical, admission), dialects })
     }
 
     /// Binds the configured main `listen` address.
@@ -117,7 +120,8 @@ impl Bridge {
 
     /// Serves every listener until `shutdown` resolves, then: readiness goes false, the client listeners
     /// stop accepting, every socket is disconnected (closing its upstream session), the REST sessions are
-    /// closed; once every client connection is done, the admin listener stops too.
+    /// closed; once every client connection is done — or `shutdown.drain_timeout_ms` has passed, and the
+    /// rest are closed — the admin listener stops too.
     pub async fn run_all(
         self,
         listeners: Listeners,
@@ -179,8 +183,10 @@ impl Bridge {
                 }
             }
         });
+        // Every admitted client connection holds a guard of `drain` until it closes.
+        let drain = quip_service::Drain::new();
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let drain = {
+        let closer = {
             let app = app.clone();
             tokio::spawn(async move {
                 shutdown.await;
@@ -212,6 +218,7 @@ impl Bridge {
                 tracing::info!(%addr, upstream = %app.config().upstream.server, "quip-bridge listening");
             }
             let mut stop = stop_rx.clone();
+            let listener = crate::listener::AdmittedListener::new(listener, app.admission().clone(), drain.watch());
             tasks.push(tokio::spawn(async move {
                 axum::serve(listener, router)
                     .with_graceful_shutdown(async move {
@@ -220,15 +227,34 @@ impl Bridge {
                     .await
             }));
         }
+        // Once shutdown began, the open client connections get the drain deadline to finish; what is
+        // still open then is closed (its listener's task aborted).
+        let aborts: Vec<_> = tasks.iter().map(tokio::task::JoinHandle::abort_handle).collect();
+        let deadline = std::time::Duration::from_millis(app.config().shutdown.drain_timeout_ms);
+        let watchdog = tokio::spawn({
+            let mut stop = stop_rx.clone();
+            async move {
+                let _ = stop.wait_for(|s| *s).await;
+                let outcome = drain.drain(tokio::time::Instant::now() + deadline).await;
+                if let quip_service::DrainOutcome::TimedOut { remaining } = outcome {
+                    tracing::warn!(remaining, "drain deadline passed; closing the client connections left");
+                    for abort in aborts {
+                        abort.abort();
+                    }
+                }
+            }
+        });
         let mut served = Ok(());
         for task in tasks {
             match task.await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => served = Err(BridgeError::Serve(e)),
+                Err(e) if e.is_cancelled() => {}
                 Err(e) => served = Err(BridgeError::Serve(std::io::Error::other(e.to_string()))),
             }
         }
-        drain.abort();
+        watchdog.abort();
+        closer.abort();
         sweeper.abort();
         app.rest().close_all().await;
         admin_stop.send_replace(true);

@@ -49,7 +49,18 @@ async fn authenticate(
     TryData(auth): TryData<Value>,
     State(app): State<App>,
 ) -> Result<(), ConnectRefused> {
+    // Held while quipd checks the token: a connect storm waits on nothing unbounded.
+    let handshake = match app.admission().try_handshake() {
+        Ok(permit) => permit,
+        Err(refused) => {
+            metrics::counter!(quip_service::REFUSED_METRIC, "limit" => refused.limit()).increment(1);
+            crate::telemetry::socket_refused(quip_sdk::ErrorCode::Unavailable.name());
+            let why = "too many connections are being opened at once; try again";
+            return Err(ConnectRefused(ApiError::new(quip_sdk::ErrorCode::Unavailable, why)));
+        }
+    };
     let opened = open_session(&s, auth.unwrap_or(Value::Null), &app).await;
+    drop(handshake);
     if let Err(ConnectRefused(e)) = &opened {
         crate::telemetry::socket_refused(e.code.name());
     }
