@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed unwrap is a failed test
 
 mod admin;
+mod admission;
 mod auth;
 mod calls;
 mod common;

@@ -53,6 +53,11 @@ impl RawClient {
 
     /// Connects to the quipd at `addr` that serves the certificate `cert_pem`.
     pub async fn connect_to(addr: std::net::SocketAddr, cert_pem: &[u8]) -> Self {
+        Self::try_connect_to(addr, cert_pem).await.unwrap()
+    }
+
+    /// As [`RawClient::connect_to`], with the connection's error when quipd does not let it in.
+    pub async fn try_connect_to(addr: std::net::SocketAddr, cert_pem: &[u8]) -> Result<Self, quinn::ConnectionError> {
         let mut roots = rustls::RootCertStore::empty();
         for cert in rustls::pki_types::pem::PemObject::pem_slice_iter(cert_pem) {
             roots.add(cert.unwrap()).unwrap();
@@ -67,9 +72,9 @@ impl RawClient {
         let quic = quinn::crypto::rustls::QuicClientConfig::try_from(tls).unwrap();
         let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
         endpoint.set_default_client_config(quinn::ClientConfig::new(Arc::new(quic)));
-        let conn = endpoint.connect(addr, "localhost").unwrap().await.unwrap();
-        let (send, recv) = conn.open_bi().await.unwrap();
-        Self { conn, endpoint, send, control: Reader::new(recv), events: None, next_id: 1 }
+        let conn = endpoint.connect(addr, "localhost").unwrap().await?;
+        let (send, recv) = conn.open_bi().await?;
+        Ok(Self { conn, endpoint, send, control: Reader::new(recv), events: None, next_id: 1 })
     }
 
     pub async fn write_raw(&mut self, bytes: &[u8]) {
