@@ -2,10 +2,11 @@
 //! broker, through the SDK, with one dialect per legacy app. See docs/BRIDGE.md.
 //!
 //! Layout: [`config`] (typed, validated settings), [`server`] (the HTTP listeners and their lifecycle),
-//! [`socket`] (the canonical Socket.IO namespace), [`rest`] (the canonical REST API and its OpenAPI
-//! document), [`ops`] (the canonical operations both APIs run), [`upstream`] (the one place SDK clients to
-//! quipd are opened), [`dialect`] (legacy apps' vocabularies, one per listener or path), [`json`] (the
-//! canonical JSON forms).
+//! [`socket`] (Socket.IO: every event through the listener's dialect, an operation and back), [`rest`] (the
+//! canonical REST API and its OpenAPI document), [`ops`] (the table of canonical operations both APIs
+//! run), [`events`] (quipd's events as canonical server events), [`upstream`] (the one place SDK clients
+//! to quipd are opened), [`dialect`] (legacy apps' vocabularies, one per listener or path; the canonical
+//! one is the identity), [`json`] (the canonical JSON forms).
 
 pub mod app;
 pub mod auth;

@@ -1,6 +1,6 @@
 //! Dialect listeners beyond the seed flows: the extensions the core adds for them (offset paging, block
-//! toggling, call records), a dialect mounted under a path of the main listener, and the token and user
-//! checks of a legacy handshake.
+//! toggling, call records), a dialect mounted under a path of the main listener, the token and user
+//! checks of a legacy handshake, and a receipt's message id with and without the message remembered.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -112,4 +112,7 @@ async fn a_dialect_mounted_under_a_path_and_legacy_handshakes() {
     assert_eq!(out["cookie"], true, "{out}");
     assert!(out["impostor"].as_str().unwrap().starts_with("Forbidden"), "{out}");
     assert_eq!(out["unknownEvent"]["code"], "InvalidArgument", "{out}");
+    let receipts = &out["receipts"];
+    assert_eq!(receipts["seen"], receipts["sent"], "the socket given the message: {out}");
+    assert_eq!(receipts["late"], receipts["sent"], "the socket that connected after it: {out}");
 }

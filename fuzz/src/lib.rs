@@ -13,10 +13,10 @@ use quip_protocol::{ClientFrame, DecodeError, ErrorCode, Limits};
 /// Builds `op`'s request from `args` as the operation would: a request built must encode to a frame that
 /// decodes to the same request, or that quipd refuses only for a value the protocol forbids (an empty
 /// required field, something too long); a refusal must be `InvalidArgument`. Operations that are not one
-/// request built from their arguments (`Operation::build` is `None`: they need the session) are skipped.
+/// request built from their arguments (`Operation::build` gives `None`: they need the session) are skipped.
 pub fn check_request(op: &str, args: &Args) {
     let by_offset = matches!(op, "message:history" | "conversation:list") && args.get("offset").is_some();
-    if ops::find(op).is_some_and(|o| o.build.is_none()) || by_offset {
+    if ops::find(op).is_some_and(|o| o.build().is_none()) || by_offset {
         return;
     }
     match ops::build(op, args) {

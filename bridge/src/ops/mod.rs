@@ -67,7 +67,7 @@ pub async fn run(name: &str, input: &Input<'_>) -> Result<serde_json::Value, Api
 /// The quip request operation `name` sends, for the operations that send one built from their arguments
 /// alone ([`Operation::build`]); `InvalidArgument` for any other name.
 pub fn build(name: &str, args: &Args) -> Result<ClientBody, ApiError> {
-    match find(name).and_then(|op| op.build) {
+    match find(name).and_then(|op| op.build()) {
         Some(build) => build(args),
         None => Err(ApiError::invalid(format!("unknown operation `{name}`"))),
     }
@@ -90,11 +90,11 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for op in all() {
             assert!(seen.insert(op.name), "{} twice", op.name);
-            if op.build.is_some() {
+            if op.build().is_some() {
                 assert!(build(op.name, &args).is_ok(), "{}", op.name);
             }
         }
-        let runs_itself: Vec<_> = all().filter(|op| op.build.is_none()).map(|op| op.name).collect();
+        let runs_itself: Vec<_> = all().filter(|op| op.build().is_none()).map(|op| op.name).collect();
         assert_eq!(
             runs_itself,
             [

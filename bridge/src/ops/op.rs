@@ -32,9 +32,6 @@ pub type Handler = for<'a> fn(&'a Input<'a>) -> Running<'a>;
 #[derive(Clone, Copy)]
 pub struct Operation {
     pub name: &'static str,
-    /// The one quip request it sends, when it sends one built from its arguments alone (what the fuzz
-    /// targets check); `None` for the operations that run otherwise.
-    pub build: Option<Build>,
     run: Run,
     /// Only on a Socket.IO connection (it changes what the connection remembers).
     pub socket_only: bool,
@@ -42,10 +39,10 @@ pub struct Operation {
 
 #[derive(Clone, Copy)]
 enum Run {
-    /// `build`'s request, its reply rendered.
-    Request(Render),
-    /// Its own handler.
-    Handler(Handler),
+    /// One request: built, sent, its reply rendered.
+    Request { build: Build, render: Render },
+    /// Its own handler; `build`: the one request it usually sends.
+    Handler { build: Option<Build>, handler: Handler },
 }
 
 impl std::fmt::Debug for Operation {
@@ -57,18 +54,18 @@ impl std::fmt::Debug for Operation {
 impl Operation {
     /// An operation that is one quip request: `build` it, send it, `render` the reply.
     pub const fn request(name: &'static str, build: Build, render: Render) -> Self {
-        Self { name, build: Some(build), run: Run::Request(render), socket_only: false }
+        Self { name, run: Run::Request { build, render }, socket_only: false }
     }
 
     /// An operation with a handler of its own.
     pub const fn handler(name: &'static str, handler: Handler) -> Self {
-        Self { name, build: None, run: Run::Handler(handler), socket_only: false }
+        Self { name, run: Run::Handler { build: None, handler }, socket_only: false }
     }
 
-    /// An operation that usually is one request (`build`, for the fuzz targets), run by `handler`, which
-    /// covers what else it accepts.
+    /// An operation that usually is one request (`build`), run by `handler`, which covers what else it
+    /// accepts (an extension for legacy dialects).
     pub const fn extended(name: &'static str, build: Build, handler: Handler) -> Self {
-        Self { name, build: Some(build), run: Run::Handler(handler), socket_only: false }
+        Self { name, run: Run::Handler { build: Some(build), handler }, socket_only: false }
     }
 
     /// The same, for Socket.IO connections only.
@@ -77,19 +74,24 @@ impl Operation {
         self
     }
 
+    /// The one quip request it sends, when it sends one built from its arguments alone (what the fuzz
+    /// targets check); `None` for the operations that run otherwise (several requests, an SDK call).
+    pub fn build(&self) -> Option<Build> {
+        match self.run {
+            Run::Request { build, .. } => Some(build),
+            Run::Handler { build, .. } => build,
+        }
+    }
+
     /// Runs the operation.
     pub fn run<'a>(&self, input: &'a Input<'a>) -> Running<'a> {
         if self.socket_only && input.connection.is_none() {
             let e = ApiError::invalid(format!("`{}` needs a Socket.IO connection", self.name));
             return Box::pin(std::future::ready(Err(e)));
         }
-        match (self.run, self.build) {
-            (Run::Handler(handler), _) => handler(input),
-            (Run::Request(render), Some(build)) => Box::pin(request(input, build, render)),
-            (Run::Request(_), None) => Box::pin(std::future::ready(Err(ApiError::new(
-                ErrorCode::Internal,
-                format!("`{}` has no request", self.name),
-            )))),
+        match self.run {
+            Run::Request { build, render } => Box::pin(request(input, build, render)),
+            Run::Handler { handler, .. } => handler(input),
         }
     }
 }

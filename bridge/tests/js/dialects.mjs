@@ -1,6 +1,7 @@
 // Legacy handshakes on dialect listeners: Jivbook mounted at /jivbook on the main listener (Socket.IO
 // path /jivbook/socket.io/), KAAJ KAAM's token in a cookie, a client claiming another user's id, and an
-// event the dialect does not know. Prints one JSON line.
+// event the dialect does not know; a read receipt's message id on a socket that was given the message and
+// on one that connected after it (looked up beside the delivery). Prints one JSON line.
 import { io } from 'socket.io-client';
 
 const url = process.env.BRIDGE_URL;
@@ -28,7 +29,13 @@ const a = await connect(url, { path: '/jivbook/socket.io/', auth: { token: proce
 const b = await connect(url, { path: '/jivbook/socket.io/', auth: { token: process.env.TOKEN_BOB } });
 const got = next(b, 'newMessage');
 a.emit('sendMessage', { chatId, content: 'hello from the mount', messageType: 'text' });
-out.mounted = (await got).content;
+const sent = await got;
+out.mounted = sent.content;
+const late = await connect(url, { path: '/jivbook/socket.io/', auth: { token: process.env.TOKEN_ALICE } });
+const seen = next(a, 'messageRead');
+const seenLate = next(late, 'messageRead');
+b.emit('markAsRead', { chatId, messageId: sent._id });
+out.receipts = { sent: String(sent._id), seen: String((await seen).messageId), late: String((await seenLate).messageId) };
 const error = next(a, 'error');
 a.emit('noSuchEvent', {});
 out.unknownEvent = await error;
@@ -43,6 +50,6 @@ try {
 } catch (e) {
   out.impostor = e.message;
 }
-for (const s of [a, b, c]) s.close();
+for (const s of [a, b, c, late]) s.close();
 console.log(JSON.stringify(out));
 process.exit(0);
