@@ -199,3 +199,25 @@ async fn openapi_health_and_graceful_stop() {
     let addr = env.bridge_addr;
     assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "still accepting after the stop");
 }
+
+/// Shutdown drains under `shutdown.drain_timeout_ms`: a client stuck halfway through a request (its body
+/// never comes) does not hold the bridge up; its connection is closed once the deadline passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_closes_a_stuck_client_once_the_drain_deadline_passes() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut env =
+        Env::start_full(|_| {}, quip_broker::PresenceConfig::default(), |cfg| cfg.shutdown.drain_timeout_ms = 300)
+            .await;
+    let token = env.token("alice");
+    let mut stuck = tokio::net::TcpStream::connect(env.bridge_addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/conversations HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
+    );
+    stuck.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    env.stop_bridge().await;
+    let mut buf = [0u8; 256];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), stuck.read(&mut buf)).await;
+    assert!(read.is_ok(), "the stuck connection is still open after the bridge stopped");
+}
