@@ -5,7 +5,11 @@
 //!
 //! Concurrency: the admission limit is an atomic counter (`quip_service::Admission`); the permit and the
 //! drain guard live inside the connection's stream, so they are released exactly when hyper drops it.
+//! hyper runs each connection on a task of its own, which aborting the listener's task does not end:
+//! once the deadline passes the server flips `close`, and every stream still open fails its next read or
+//! write (a pending read is woken for it), so hyper closes the connection.
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -14,6 +18,7 @@ use std::task::{Context, Poll};
 use quip_service::{Admission, ConnectionPermit, DrainGuard, Watch};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 
 /// A TCP listener that admits connections within the limit while the bridge is not draining.
 #[derive(Debug)]
@@ -21,20 +26,43 @@ pub struct AdmittedListener {
     inner: TcpListener,
     admission: Admission,
     drain: Watch,
+    close: watch::Receiver<bool>,
 }
 
 impl AdmittedListener {
-    pub fn new(inner: TcpListener, admission: Admission, drain: Watch) -> Self {
-        Self { inner, admission, drain }
+    /// `close` turning true closes every connection still open (the drain deadline passed).
+    pub fn new(inner: TcpListener, admission: Admission, drain: Watch, close: watch::Receiver<bool>) -> Self {
+        Self { inner, admission, drain, close }
     }
 }
 
-/// An admitted connection: the TCP stream, its admission slot and its drain guard.
-#[derive(Debug)]
+/// Resolves once the server closes the connections left after the drain deadline.
+type Closing = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// An admitted connection: the TCP stream, its admission slot, its drain guard, and the signal that
+/// closes it once the drain deadline passed.
 pub struct AdmittedStream {
     stream: TcpStream,
+    closing: Closing,
     _permit: ConnectionPermit,
     _guard: DrainGuard,
+}
+
+impl std::fmt::Debug for AdmittedStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdmittedStream").field("peer", &self.stream.peer_addr().ok()).finish_non_exhaustive()
+    }
+}
+
+impl AdmittedStream {
+    /// An error once the connection is to be closed (registering the task to be woken for it otherwise).
+    fn closed(&mut self, cx: &mut Context<'_>) -> Option<io::Error> {
+        self.closing
+            .as_mut()
+            .poll(cx)
+            .is_ready()
+            .then(|| io::Error::new(io::ErrorKind::ConnectionAborted, "closed: the drain deadline passed"))
+    }
 }
 
 impl axum::serve::Listener for AdmittedListener {
@@ -62,7 +90,12 @@ impl axum::serve::Listener for AdmittedListener {
                     if let Err(e) = stream.set_nodelay(true) {
                         tracing::debug!(%addr, error = %e, "TCP_NODELAY not set");
                     }
-                    return (AdmittedStream { stream, _permit: permit, _guard: guard }, addr);
+                    let mut close = self.close.clone();
+                    let closing: Closing = Box::pin(async move {
+                        // A dropped sender (the server gone) closes too.
+                        let _ = close.wait_for(|close| *close).await;
+                    });
+                    return (AdmittedStream { stream, closing, _permit: permit, _guard: guard }, addr);
                 }
                 Err(refused) => {
                     metrics::counter!(quip_service::REFUSED_METRIC, "limit" => refused.limit()).increment(1);
@@ -79,12 +112,18 @@ impl axum::serve::Listener for AdmittedListener {
 
 impl AsyncRead for AdmittedStream {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        if let Some(e) = self.closed(cx) {
+            return Poll::Ready(Err(e));
+        }
         Pin::new(&mut self.stream).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for AdmittedStream {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        if let Some(e) = self.closed(cx) {
+            return Poll::Ready(Err(e));
+        }
         Pin::new(&mut self.stream).poll_write(cx, buf)
     }
 
@@ -93,6 +132,9 @@ impl AsyncWrite for AdmittedStream {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        if let Some(e) = self.closed(cx) {
+            return Poll::Ready(Err(e));
+        }
         Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
     }
 

@@ -185,6 +185,8 @@ impl Bridge {
         });
         // Every admitted client connection holds a guard of `drain` until it closes.
         let drain = quip_service::Drain::new();
+        // Turned true when the drain deadline passes: closes every client connection still open.
+        let (close_tx, close_rx) = tokio::sync::watch::channel(false);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let closer = {
             let app = app.clone();
@@ -218,7 +220,12 @@ impl Bridge {
                 tracing::info!(%addr, upstream = %app.config().upstream.server, "quip-bridge listening");
             }
             let mut stop = stop_rx.clone();
-            let listener = crate::listener::AdmittedListener::new(listener, app.admission().clone(), drain.watch());
+            let listener = crate::listener::AdmittedListener::new(
+                listener,
+                app.admission().clone(),
+                drain.watch(),
+                close_rx.clone(),
+            );
             tasks.push(tokio::spawn(async move {
                 axum::serve(listener, router)
                     .with_graceful_shutdown(async move {
@@ -238,6 +245,8 @@ impl Bridge {
                 let outcome = drain.drain(tokio::time::Instant::now() + deadline).await;
                 if let quip_service::DrainOutcome::TimedOut { remaining } = outcome {
                     tracing::warn!(remaining, "drain deadline passed; closing the client connections left");
+                    close_tx.send_replace(true);
+                    // Their connections now fail and end; the listeners' graceful shutdowns need not wait.
                     for abort in aborts {
                         abort.abort();
                     }

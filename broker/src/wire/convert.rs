@@ -12,51 +12,39 @@ use quip_store::model::{
     ReplyPreviewRec, Role, Sender, StoredMessage,
 };
 
-pub fn message_kind_to_rec(k: MessageKind) -> rec::MessageKind {
-    match k {
-        MessageKind::Image => rec::MessageKind::Image,
-        MessageKind::Video => rec::MessageKind::Video,
-        MessageKind::Audio => rec::MessageKind::Audio,
-        MessageKind::File => rec::MessageKind::File,
-        MessageKind::System => rec::MessageKind::System,
-        MessageKind::Call => rec::MessageKind::Call,
-        _ => rec::MessageKind::Text,
-    }
+/// Both directions between a protocol enum and the stored kind of the same name: the variants listed
+/// map one to one, anything else to the fallback of each side (the protocol's enums are non-exhaustive).
+macro_rules! kind_pair {
+    ($to_rec:ident, $from_rec:ident, $wire:ident, [$($var:ident),+], $wire_else:ident, $rec_else:ident) => {
+        #[allow(dead_code)] // not every kind is written from the wire
+        pub fn $to_rec(k: $wire) -> rec::$wire {
+            match k {
+                $($wire::$var => rec::$wire::$var,)+
+                _ => rec::$wire::$rec_else,
+            }
+        }
+
+        pub fn $from_rec(k: rec::$wire) -> $wire {
+            match k {
+                $(rec::$wire::$var => $wire::$var,)+
+                _ => $wire::$wire_else,
+            }
+        }
+    };
 }
 
-pub fn message_kind(k: rec::MessageKind) -> MessageKind {
-    match k {
-        rec::MessageKind::Image => MessageKind::Image,
-        rec::MessageKind::Video => MessageKind::Video,
-        rec::MessageKind::Audio => MessageKind::Audio,
-        rec::MessageKind::File => MessageKind::File,
-        rec::MessageKind::System => MessageKind::System,
-        rec::MessageKind::Call => MessageKind::Call,
-        _ => MessageKind::Text,
-    }
-}
-
-fn attachment_kind_to_rec(k: AttachmentKind) -> rec::AttachmentKind {
-    match k {
-        AttachmentKind::Image => rec::AttachmentKind::Image,
-        AttachmentKind::Video => rec::AttachmentKind::Video,
-        AttachmentKind::Audio => rec::AttachmentKind::Audio,
-        AttachmentKind::Pdf => rec::AttachmentKind::Pdf,
-        AttachmentKind::Doc => rec::AttachmentKind::Doc,
-        _ => rec::AttachmentKind::File,
-    }
-}
-
-fn attachment_kind(k: rec::AttachmentKind) -> AttachmentKind {
-    match k {
-        rec::AttachmentKind::Image => AttachmentKind::Image,
-        rec::AttachmentKind::Video => AttachmentKind::Video,
-        rec::AttachmentKind::Audio => AttachmentKind::Audio,
-        rec::AttachmentKind::Pdf => AttachmentKind::Pdf,
-        rec::AttachmentKind::Doc => AttachmentKind::Doc,
-        _ => AttachmentKind::File,
-    }
-}
+kind_pair!(message_kind_to_rec, message_kind, MessageKind, [Image, Video, Audio, File, System, Call], Text, Text);
+kind_pair!(attachment_kind_to_rec, attachment_kind, AttachmentKind, [Image, Video, Audio, Pdf, Doc], File, File);
+kind_pair!(
+    system_kind_to_rec,
+    system_kind,
+    SystemKind,
+    [GroupCreated, MembersAdded, MemberRemoved, MemberLeft, RoleChanged, Renamed],
+    Unspecified,
+    Unspecified
+);
+kind_pair!(call_type_to_rec, call_type, CallType, [Video], Audio, Audio);
+kind_pair!(call_outcome_to_rec, call_outcome, CallOutcome, [Missed, Declined, Cancelled, Failed], Completed, Completed);
 
 pub fn attachment_to_rec(a: &Attachment) -> AttachmentRec {
     AttachmentRec {
@@ -117,52 +105,6 @@ pub fn message(m: &StoredMessage) -> Message {
         system: system_kind(m.system),
         call: m.call.as_ref().map(call_record),
         reactions: Vec::new(),
-    }
-}
-
-fn system_kind(k: rec::SystemKind) -> SystemKind {
-    match k {
-        rec::SystemKind::GroupCreated => SystemKind::GroupCreated,
-        rec::SystemKind::MembersAdded => SystemKind::MembersAdded,
-        rec::SystemKind::MemberRemoved => SystemKind::MemberRemoved,
-        rec::SystemKind::MemberLeft => SystemKind::MemberLeft,
-        rec::SystemKind::RoleChanged => SystemKind::RoleChanged,
-        rec::SystemKind::Renamed => SystemKind::Renamed,
-        _ => SystemKind::Unspecified,
-    }
-}
-
-pub fn call_type_to_rec(t: CallType) -> rec::CallType {
-    match t {
-        CallType::Video => rec::CallType::Video,
-        _ => rec::CallType::Audio,
-    }
-}
-
-pub fn call_type(t: rec::CallType) -> CallType {
-    match t {
-        rec::CallType::Video => CallType::Video,
-        _ => CallType::Audio,
-    }
-}
-
-pub fn call_outcome_to_rec(o: CallOutcome) -> rec::CallOutcome {
-    match o {
-        CallOutcome::Missed => rec::CallOutcome::Missed,
-        CallOutcome::Declined => rec::CallOutcome::Declined,
-        CallOutcome::Cancelled => rec::CallOutcome::Cancelled,
-        CallOutcome::Failed => rec::CallOutcome::Failed,
-        _ => rec::CallOutcome::Completed,
-    }
-}
-
-fn call_outcome(o: rec::CallOutcome) -> CallOutcome {
-    match o {
-        rec::CallOutcome::Missed => CallOutcome::Missed,
-        rec::CallOutcome::Declined => CallOutcome::Declined,
-        rec::CallOutcome::Cancelled => CallOutcome::Cancelled,
-        rec::CallOutcome::Failed => CallOutcome::Failed,
-        _ => CallOutcome::Completed,
     }
 }
 
