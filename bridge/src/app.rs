@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::config::Config;
-use crate::dialect::Dialect;
 use crate::media::MediaStore;
 use crate::rest_clients::RestClients;
 use crate::upstream::Upstream;
+use quip_dialect::Dialect;
 
 /// Cheap to clone: two `Arc`s. Every listener has its own `App` (its dialect); they share the rest.
 #[derive(Clone)]

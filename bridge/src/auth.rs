@@ -6,8 +6,8 @@ use axum::http::HeaderMap;
 use quip_sdk::{ConversationCursor, ResumePoint};
 use serde_json::Value;
 
-use crate::dialect::{TokenSource, bearer};
 use crate::error::ApiError;
+use quip_dialect::{TokenSource, bearer};
 
 /// The token from headers or the query string.
 pub fn token_from_request(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
@@ -42,6 +42,7 @@ pub fn from_sources(sources: &[TokenSource], auth: &Value, headers: &HeaderMap, 
             TokenSource::Header(name) => headers.get(name.as_str()).and_then(|v| v.to_str().ok()).map(str::to_owned),
             TokenSource::Query(name) => query_param(query, name),
             TokenSource::Cookie(name) => cookie(headers, name),
+            _ => None,
         }?;
         let token = bearer(&found).to_owned();
         (!token.is_empty()).then_some(token)

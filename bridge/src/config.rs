@@ -291,8 +291,8 @@ impl Config {
         let mut mounts: Vec<&str> = Vec::new();
         let mut addrs: Vec<SocketAddr> = Vec::new();
         for d in &self.dialects {
-            if let Err(e) = crate::dialect::builtin(&d.name) {
-                return invalid(format!("{e} (shipped: {})", shipped_dialects()));
+            if !crate::dialects::is_shipped(&d.name) {
+                return invalid(format!("no dialect named {:?} (shipped: {})", d.name, shipped_dialects()));
             }
             match (d.listen, d.mount.as_str()) {
                 (Some(_), m) if !m.is_empty() => {
@@ -345,7 +345,7 @@ fn dialects_from_env(raw: &str) -> Result<toml::Value, String> {
 }
 
 fn shipped_dialects() -> String {
-    crate::dialect::BUILTIN.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ")
+    crate::dialects::BUILTIN.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ")
 }
 
 /// `quip-bridge config example`: every setting with its default and a comment.

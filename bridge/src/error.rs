@@ -108,9 +108,9 @@ impl From<quip_sdk::Error> for ApiError {
     }
 }
 
-impl From<crate::dialect::DialectError> for ApiError {
+impl From<quip_dialect::DialectError> for ApiError {
     /// A payload a dialect cannot map: `InvalidArgument`, naming the legacy field when one is to blame.
-    fn from(e: crate::dialect::DialectError) -> Self {
+    fn from(e: quip_dialect::DialectError) -> Self {
         let mut error = Self::invalid(e.to_string());
         error.field = e.field().map(str::to_owned);
         error

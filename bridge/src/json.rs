@@ -11,8 +11,8 @@ use quip_protocol::family::presence::Presence;
 use quip_protocol::{KeyValue, UserProfile, UserRef};
 use serde_json::{Map, Value, json};
 
-use crate::dialect::hooks::kind;
 use crate::error::ApiError;
+use quip_dialect::hooks::kind;
 
 /// An enum value's canonical name: its variant in camelCase (`ForEveryone` → `forEveryone`).
 pub fn name_of<T: Debug>(value: T) -> String {

@@ -5,14 +5,14 @@
 //! [`socket`] (Socket.IO: every event through the listener's dialect, an operation and back), [`rest`] (the
 //! canonical REST API and its OpenAPI document), [`ops`] (the table of canonical operations both APIs
 //! run), [`events`] (quipd's events as canonical server events), [`upstream`] (the one place SDK clients
-//! to quipd are opened), [`dialect`] (legacy apps' vocabularies, one per listener or path; the canonical
-//! one is the identity), [`json`] (the canonical JSON forms).
+//! to quipd are opened), [`dialects`] (the shipped legacy vocabularies, one per listener or path, for the
+//! `quip-dialect` engine; the canonical one is the identity), [`json`] (the canonical JSON forms).
 
 pub mod app;
 pub mod auth;
 pub mod config;
 pub mod conformance;
-pub mod dialect;
+pub mod dialects;
 pub mod error;
 pub mod events;
 pub mod json;

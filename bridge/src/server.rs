@@ -12,6 +12,7 @@ use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
+use quip_dialect::{Dialect, DialectError};
 use socketioxide::SocketIo;
 use socketioxide::layer::SocketIoLayer;
 use tokio::net::TcpListener;
@@ -20,7 +21,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::app::App;
 use crate::config::{Config, ConfigError, DialectListenerConfig};
-use crate::dialect::{self, Dialect};
+use crate::dialects;
 use crate::upstream::Upstream;
 use crate::{rest, socket};
 
@@ -31,7 +32,7 @@ pub enum BridgeError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error("dialect: {0}")]
-    Dialect(#[from] dialect::DialectError),
+    Dialect(#[from] DialectError),
     #[error("cannot bind {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("HTTP server: {0}")]
@@ -72,9 +73,9 @@ impl Bridge {
         let upstream = Upstream::new(&config, trust);
         let mut dialects = Vec::new();
         for entry in &config.dialects {
-            dialects.push((entry.clone(), Arc::new(dialect::builtin(&entry.name)?)));
+            dialects.push((entry.clone(), Arc::new(dialects::builtin(&entry.name)?)));
         }
-        let canonical = Arc::new(dialect::builtin("canonical")?);
+        let canonical = Arc::new(dialects::builtin("canonical")?);
         let admission = quip_service::Admission::new(config.admission())?;
         Ok(Self { app: App::new(config, upstream, canonical, admission), dialects })
     }

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use quip_bridge::dialect::Ctx;
+use quip_dialect::Ctx;
 use serde_json::Value;
 
 const EVENTS: &[&str] = &[

@@ -5,9 +5,10 @@
 
 use std::sync::LazyLock;
 
-use quip_bridge::dialect::{self, BUILTIN, Dialect};
+use quip_bridge::dialects::{self, BUILTIN};
 use quip_bridge::json::Args;
 use quip_bridge::ops;
+use quip_dialect::Dialect;
 use quip_protocol::{ClientFrame, DecodeError, ErrorCode, Limits};
 
 /// Builds `op`'s request from `args` as the operation would: a request built must encode to a frame that
@@ -45,7 +46,7 @@ pub fn check_request(op: &str, args: &Args) {
 /// process: compiling one per input would leave the dialect targets a few dozen executions a second.
 pub fn dialect(pick: u8) -> (&'static str, &'static Dialect) {
     static DIALECTS: LazyLock<Vec<(&'static str, Dialect)>> = LazyLock::new(|| {
-        BUILTIN.iter().map(|(name, _)| (*name, dialect::builtin(name).expect("a shipped dialect loads"))).collect()
+        BUILTIN.iter().map(|(name, _)| (*name, dialects::builtin(name).expect("a shipped dialect loads"))).collect()
     });
     let (name, d) = &DIALECTS[usize::from(pick) % DIALECTS.len()];
     (name, d)

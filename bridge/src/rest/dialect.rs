@@ -13,10 +13,10 @@ use serde_json::{Map, Value};
 
 use crate::app::App;
 use crate::auth;
-use crate::dialect::{Ctx, Dialect};
 use crate::error::ApiError;
 use crate::json::Args;
 use crate::ops::{self, Input};
+use quip_dialect::{Ctx, Dialect};
 
 /// The routes of `app`'s dialect. Path parameters are renamed by position (`{p0}`, `{p1}`): the dialect
 /// matches the path itself, and legacy apps name the same position differently in different routes.

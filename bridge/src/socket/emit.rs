@@ -9,7 +9,7 @@ use socketioxide::extract::SocketRef;
 use socketioxide::{SendError, SocketError};
 
 use super::session::Memory;
-use crate::dialect::{Ctx, Dialect, Outbound, RoomKind};
+use quip_dialect::{Ctx, Dialect, Outbound, RoomKind};
 
 /// How long an emit waits for room in a socket's send buffer before the socket is dropped as stuck.
 const STUCK_AFTER: Duration = Duration::from_secs(15);

@@ -24,8 +24,8 @@ use tracing::Instrument;
 
 use super::emit::emit_as;
 use super::session::{Deferred, Memory, SocketSession};
-use crate::dialect::{Ctx, Dialect};
 use crate::ops::{self, Connection};
+use quip_dialect::{Ctx, Dialect};
 
 /// Events the lookup task may hold; when it holds that many, the pump waits for room.
 const QUEUE: usize = 256;
@@ -212,13 +212,13 @@ mod tests {
     #[test]
     fn receipts_and_names_come_from_memory_or_say_what_to_look_up() {
         let memory = Memory::default();
-        let jivbook = crate::dialect::builtin("jivbook").unwrap_or_else(|e| panic!("{e}"));
+        let jivbook = crate::dialects::builtin("jivbook").unwrap_or_else(|e| panic!("{e}"));
         let mut receipt = json!({"conversationId": 4, "userId": "bob", "kind": "read", "upToSeq": 9, "at": 1});
         assert_eq!(
             from_memory(&memory, "message:receipt", &mut receipt),
             Some(Lookup::MessageAt { conversation_id: 4, seq: 9 })
         );
-        let canonical = crate::dialect::builtin("canonical").unwrap_or_else(|e| panic!("{e}"));
+        let canonical = crate::dialects::builtin("canonical").unwrap_or_else(|e| panic!("{e}"));
         remember(&memory, &canonical, "message:new", &json!({"id": 77, "conversationId": 4, "seq": 9}));
         assert!(from_memory(&memory, "message:receipt", &mut receipt).is_some(), "canonical sockets keep nothing");
         remember(&memory, &jivbook, "message:new", &json!({"id": 77, "conversationId": 4, "seq": 9}));
@@ -249,7 +249,7 @@ mod tests {
     #[test]
     fn calls_are_remembered_by_conversation() {
         let memory = Memory::default();
-        let d = crate::dialect::builtin("canonical").unwrap_or_else(|e| panic!("{e}"));
+        let d = crate::dialects::builtin("canonical").unwrap_or_else(|e| panic!("{e}"));
         remember(&memory, &d, "call:incoming", &json!({"call": {"id": 5, "conversationId": 2}}));
         assert_eq!(memory.call_in(2), Some(5));
         remember(&memory, &d, "call:ended", &json!({"call": {"id": 5, "conversationId": 2}}));

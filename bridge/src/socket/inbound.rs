@@ -20,10 +20,10 @@ use tracing::Instrument;
 use super::emit::emit;
 use super::session::SocketSession;
 use crate::app::App;
-use crate::dialect::{Ctx, Dialect, Inbound};
 use crate::error::ApiError;
 use crate::json::Args;
 use crate::ops::{self, Connection, Input, Operation, Outcome};
+use quip_dialect::{Ctx, Dialect, Inbound};
 
 /// Whether the client passed an ack callback with the event.
 pub(crate) struct AckWanted(bool);

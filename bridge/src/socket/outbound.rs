@@ -14,8 +14,8 @@ use socketioxide::extract::SocketRef;
 use super::emit::emit_as;
 use super::enrich;
 use super::session::SocketSession;
-use crate::dialect::{Ctx, Dialect};
 use crate::events;
+use quip_dialect::{Ctx, Dialect};
 
 /// Reads `events` until the session ends, emitting each event on `s` in `dialect`'s vocabulary.
 pub(crate) async fn pump(s: SocketRef, session: SocketSession, mut events: EventStream, dialect: Arc<Dialect>) {

@@ -206,7 +206,8 @@ fn object(payload: Value, event: &str) -> Result<Map<String, Value>, DialectErro
     }
 }
 
-pub(crate) fn kind(v: &Value) -> &'static str {
+/// What a JSON value is, in words for an error message: `null`, `a number`, `an object`, ...
+pub fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -1,6 +1,4 @@
-//! The shipped dialects, compiled into the binary.
-
-use super::{Dialect, DialectError};
+//! The shipped dialects' TOML texts, by name (a leaf: configuration checks names here without loading).
 
 /// Name and TOML text of every shipped dialect.
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -12,9 +10,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("marketplace", include_str!("../../dialects/marketplace.toml")),
 ];
 
-/// A shipped dialect by name: `canonical`, `kaajkaam`, `jivbook`, `ulearn`, `kcs` or `marketplace`.
-pub fn builtin(name: &str) -> Result<Dialect, DialectError> {
-    let (_, text) =
-        BUILTIN.iter().find(|(n, _)| *n == name).ok_or_else(|| DialectError::UnknownDialect(name.to_owned()))?;
-    Dialect::from_toml(text)
+/// A dialect of this name ships with the bridge.
+pub fn is_shipped(name: &str) -> bool {
+    BUILTIN.iter().any(|(n, _)| *n == name)
 }

@@ -1,6 +1,5 @@
-//! Dialect tests: the engine (here) and one file per shipped dialect, with the seeds' example payloads.
+//! The shipped dialects, one file each, with the seeds' example payloads.
 
-mod engine;
 mod jivbook;
 mod kaajkaam;
 mod kcs;
@@ -9,7 +8,9 @@ mod ulearn;
 
 use serde_json::{Value, json};
 
-use super::{Ctx, Dialect, Inbound, Outbound, builtin};
+use quip_dialect::{Ctx, Dialect, Inbound, Outbound};
+
+use super::builtin;
 
 /// A shipped dialect (panics in tests only).
 pub(super) fn load(name: &str) -> Dialect {

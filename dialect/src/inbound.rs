@@ -14,7 +14,7 @@ use super::outbound::Outbound;
 pub struct Inbound {
     /// The legacy event name, as the client sent it.
     pub event: String,
-    /// The canonical operation (one of `crate::ops::OPERATIONS`; any event in the canonical
+    /// The canonical operation (one of the host's [`crate::Vocabulary`]; any event in the canonical
     /// dialect, which the core then judges).
     pub canonical: String,
     /// The canonical payload: always a JSON object.

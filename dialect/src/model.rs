@@ -10,7 +10,7 @@ use super::mapping::{Env, Mapping};
 use super::rooms::Rooms;
 use super::rules::{InRule, OutRule, Route};
 
-/// One legacy app's vocabulary. Load one with [`Dialect::from_toml`] or [`super::builtin`]; cheap to share
+/// One legacy app's vocabulary. Load one with [`Dialect::from_toml`] (the bridge ships a few); cheap to share
 /// (`Arc<Dialect>`), immutable once loaded.
 #[derive(Debug, Clone)]
 pub struct Dialect {

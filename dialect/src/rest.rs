@@ -12,7 +12,7 @@ use super::rules::Segment;
 /// A legacy REST request mapped to a canonical operation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RestCall {
-    /// The canonical operation (one of `crate::ops::OPERATIONS`).
+    /// The canonical operation (one of the host's [`crate::Vocabulary`]).
     pub canonical: String,
     /// Its canonical arguments: a JSON object.
     pub payload: Value,

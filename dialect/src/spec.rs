@@ -1,4 +1,4 @@
-//! The TOML form of a dialect (`bridge/dialects/<name>.toml`) and its checked, compiled form.
+//! The TOML form of a dialect (`dialect/dialects/<name>.toml`) and its checked, compiled form.
 
 use std::collections::BTreeMap;
 
@@ -12,6 +12,7 @@ use super::model::Dialect;
 use super::path::Path;
 use super::rooms::{RoomKind, Rooms};
 use super::rules::{InRule, OutRule, Route};
+use super::vocabulary::Vocabulary;
 
 type Table = BTreeMap<String, toml::Value>;
 
@@ -151,15 +152,15 @@ fn default_status() -> u16 {
 
 impl Dialect {
     /// Parses and checks a dialect file: unknown keys, hooks, shapes, canonical names and bad paths are
-    /// errors here, not at run time.
-    pub fn from_toml(text: &str) -> Result<Self, DialectError> {
+    /// errors here, not at run time. Canonical names are checked against `vocabulary`.
+    pub fn from_toml(text: &str, vocabulary: &dyn Vocabulary) -> Result<Self, DialectError> {
         let raw: RawDialect = toml::from_str(text).map_err(|e| DialectError::Toml(e.to_string()))?;
         let name = raw.name.clone();
-        build(raw).map_err(|reason| DialectError::Definition { dialect: name, reason })
+        build(raw, vocabulary).map_err(|reason| DialectError::Definition { dialect: name, reason })
     }
 }
 
-fn build(raw: RawDialect) -> Result<Dialect, String> {
+fn build(raw: RawDialect, vocabulary: &dyn Vocabulary) -> Result<Dialect, String> {
     if raw.name.is_empty() {
         return Err("`name` must not be empty".into());
     }
@@ -167,8 +168,8 @@ fn build(raw: RawDialect) -> Result<Dialect, String> {
     for (name, table) in &raw.shapes {
         shapes.insert(name.clone(), Mapping::parse(table).map_err(|e| format!("shape `{name}`: {e}"))?);
     }
-    let inbound = raw.inbound.into_iter().map(in_rule).collect::<Result<Vec<_>, _>>()?;
-    let outbound = raw.outbound.into_iter().map(out_rule).collect::<Result<Vec<_>, _>>()?;
+    let inbound = raw.inbound.into_iter().map(|r| in_rule(r, vocabulary)).collect::<Result<Vec<_>, _>>()?;
+    let outbound = raw.outbound.into_iter().map(|r| out_rule(r, vocabulary)).collect::<Result<Vec<_>, _>>()?;
     let error = raw
         .error
         .map(|e| Mapping::parse(&e.fields).map(|m| (e.event, m)))
@@ -176,7 +177,7 @@ fn build(raw: RawDialect) -> Result<Dialect, String> {
         .map_err(|e| format!("[error]: {e}"))?;
     let rest_error =
         raw.rest.error.as_ref().map(Mapping::parse).transpose().map_err(|e| format!("[rest.error]: {e}"))?;
-    let rest = raw.rest.route.into_iter().map(route).collect::<Result<Vec<_>, _>>()?;
+    let rest = raw.rest.route.into_iter().map(|r| route(r, vocabulary)).collect::<Result<Vec<_>, _>>()?;
     let tokens = |list: Option<Vec<String>>| -> Result<Vec<TokenSource>, String> {
         list.map_or_else(|| Ok(Connect::default().token), |l| l.iter().map(|s| TokenSource::parse(s)).collect())
     };
@@ -216,9 +217,9 @@ fn hooks(list: &[String], stage: Stage, at: &str) -> Result<Vec<Hook>, String> {
         .collect()
 }
 
-fn in_rule(raw: RawIn) -> Result<InRule, String> {
+fn in_rule(raw: RawIn, vocabulary: &dyn Vocabulary) -> Result<InRule, String> {
     let at = format!("[[inbound]] {:?}", raw.event);
-    if !crate::ops::is_operation(&raw.canonical) {
+    if !vocabulary.is_operation(&raw.canonical) {
         return Err(format!("{at}: {:?} is not a canonical operation", raw.canonical));
     }
     let mapping = |t: &Table| Mapping::parse(t).map_err(|e| format!("{at}: {e}"));
@@ -235,9 +236,9 @@ fn in_rule(raw: RawIn) -> Result<InRule, String> {
     })
 }
 
-fn out_rule(raw: RawOut) -> Result<OutRule, String> {
+fn out_rule(raw: RawOut, vocabulary: &dyn Vocabulary) -> Result<OutRule, String> {
     let at = format!("[[outbound]] {:?} -> {:?}", raw.canonical, raw.event);
-    if !crate::events::is_event(&raw.canonical) {
+    if !vocabulary.is_event(&raw.canonical) {
         return Err(format!("{at}: {:?} is not a canonical event", raw.canonical));
     }
     let target = match raw.target.as_str() {
@@ -263,13 +264,13 @@ fn out_rule(raw: RawOut) -> Result<OutRule, String> {
     })
 }
 
-fn route(raw: RawRoute) -> Result<Route, String> {
+fn route(raw: RawRoute, vocabulary: &dyn Vocabulary) -> Result<Route, String> {
     let at = format!("[[rest.route]] {} {}", raw.method, raw.path);
     let method = raw.method.to_ascii_uppercase();
     if !matches!(method.as_str(), "GET" | "POST" | "PUT" | "PATCH" | "DELETE") {
         return Err(format!("{at}: unknown method"));
     }
-    if !crate::ops::is_operation(&raw.canonical) {
+    if !vocabulary.is_operation(&raw.canonical) {
         return Err(format!("{at}: {:?} is not a canonical operation", raw.canonical));
     }
     if !(100..=599).contains(&raw.status) {

@@ -3,11 +3,7 @@
 use serde_json::Map;
 
 use super::*;
-use crate::dialect::{DialectError, RoomKind};
-
-fn dialect(text: &str) -> Dialect {
-    Dialect::from_toml(text).unwrap_or_else(|e| panic!("{e}"))
-}
+use crate::{DialectError, RoomKind};
 
 const SMALL: &str = r#"
 name = "small"
@@ -130,12 +126,12 @@ fn errors_and_replies() {
     assert_eq!(reply.callback, None);
     assert_eq!(reply.emits[0].event, "oops");
     assert_eq!(reply.emits[0].payload, Some(json!({"why": "no such conversation"})));
-    assert_eq!(d.reply(&i, &ctx("bob"), &json!({})), super::super::Reply::default());
+    assert_eq!(d.reply(&i, &ctx("bob"), &json!({})), crate::Reply::default());
     assert_eq!(
         d.rest_error(&ctx("bob"), 404, &error),
         json!({"ok": false, "why": "no such conversation", "status": 404})
     );
-    let canonical = load("canonical");
+    let canonical = identity();
     assert_eq!(canonical.rest_error(&ctx("b"), 404, &error), json!({"success": false, "error": error}));
 }
 
@@ -188,7 +184,7 @@ fn bad_definitions_are_refused_at_load() {
         "name = \"\"",
     ];
     for text in bad {
-        assert!(Dialect::from_toml(text).is_err(), "{text}");
+        assert!(try_dialect(text).is_err(), "{text}");
     }
 }
 
@@ -208,7 +204,7 @@ fn shapes_that_name_themselves_stop() {
 
 #[test]
 fn canonical_dialect_is_the_identity() {
-    let d = load("canonical");
+    let d = identity();
     assert!(d.is_identity());
     let i = inbound(&d, "message:send", json!({"conversationId": 1, "text": "x"}));
     assert_eq!((i.canonical.as_str(), &i.payload), ("message:send", &json!({"conversationId": 1, "text": "x"})));

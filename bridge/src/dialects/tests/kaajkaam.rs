@@ -3,7 +3,7 @@
 use serde_json::Map;
 
 use super::*;
-use crate::dialect::{RoomKind, TokenSource};
+use quip_dialect::{RoomKind, TokenSource};
 
 fn d() -> Dialect {
     load("kaajkaam")

@@ -1,9 +1,10 @@
 //! Dialects: how a legacy app's Socket.IO events, payload fields, rooms and REST routes map onto the
-//! bridge's canonical vocabulary (docs/BRIDGE.md: the operations of `crate::ops`, the events of
-//! `crate::events`), both ways. The canonical dialect is the identity: everything passes unchanged.
+//! bridge's canonical vocabulary (docs/BRIDGE.md; the bridge passes its names in as a [`Vocabulary`]),
+//! both ways. The canonical dialect is the identity: everything passes unchanged.
 //!
-//! A dialect is data — `bridge/dialects/<name>.toml`, documented in docs/DIALECTS.md — with a few named
-//! Rust [`hooks`] for what data cannot say. This module is pure: no sockets, no async. The core uses it so:
+//! A dialect is data — `dialect/dialects/<name>.toml`, documented in docs/DIALECTS.md — with a few named
+//! Rust [`hooks`] for what data cannot say. This crate is pure: no sockets, no async, no I/O. The bridge
+//! uses it so:
 //!
 //! - a client event: [`Dialect::inbound`] gives the canonical operation and payload; after running it,
 //!   [`Dialect::reply`] (or [`Dialect::reply_error`]) says what to answer (ack value, reply events);
@@ -14,7 +15,6 @@
 //! - [`Dialect::connect_spec`] says where the handshake carries the token, [`Dialect::rooms`] how rooms are
 //!   named.
 
-mod builtin;
 mod connect;
 mod ctx;
 mod error;
@@ -29,11 +29,11 @@ mod rooms;
 mod rules;
 mod spec;
 mod time;
+mod vocabulary;
 
 #[cfg(test)]
 mod tests;
 
-pub use builtin::{BUILTIN, builtin};
 pub use connect::{Connect, TokenSource, bearer};
 pub use ctx::Ctx;
 pub use error::DialectError;
@@ -44,3 +44,4 @@ pub use outbound::Outbound;
 pub use rest::{RestCall, RestResponse, RouteInfo};
 pub use rooms::{Room, RoomKind, Rooms};
 pub use time::iso;
+pub use vocabulary::Vocabulary;
