@@ -21,6 +21,15 @@ pub fn config(data_dir: &Path) -> Config {
     Config::local(data_dir)
 }
 
+/// A valid token for `user` (display name: the id in upper case), for an hour, signed with the dev secret
+/// of the quipd configured by `cfg` (in this process or not; once it started, the secret is on disk).
+pub fn token(cfg: &Config, user: &str) -> String {
+    let secret = quip_broker::tls::dev_secret(&cfg.data_dir).unwrap();
+    let now = quip_broker::now_ms() / 1000;
+    let claims = dev_claims(user, Some(&user.to_uppercase()), now, 3600, &cfg.auth);
+    Authenticator::new(&cfg.auth, Some(&secret)).unwrap().mint(&claims).unwrap()
+}
+
 /// A running quipd.
 #[allow(missing_debug_implementations)] // holds the server and a temp dir; nothing worth printing
 pub struct Quipd {
@@ -115,8 +124,7 @@ impl Quipd {
 
     /// A valid token for `user` (display name: the id in upper case), for an hour.
     pub fn token(&self, user: &str) -> String {
-        let now = quip_broker::now_ms() / 1000;
-        self.authenticator().mint(&dev_claims(user, Some(&user.to_uppercase()), now, 3600, &self.config.auth)).unwrap()
+        token(&self.config, user)
     }
 
     /// A token with exactly these claims.

@@ -1,6 +1,7 @@
 // Traffic for the metrics test: Alice and Bob connect over WebSocket, Alice sends MESSAGES messages that
 // Bob receives, one connection is refused, one unknown event is answered with an error. While both
-// sockets are up the bridge's /metrics (METRICS_URL) is scraped; the text comes back in the result.
+// sockets are up the bridge's /metrics (METRICS_URL) and quipd's (QUIPD_METRICS_URL) are scraped; the texts
+// come back in the result.
 import { call, check, connect, ok, run, waitFor } from "./lib.mjs";
 
 const count = Number(process.env.MESSAGES);
@@ -29,7 +30,8 @@ run(async () => {
   check(refused !== "", "a bad token was accepted");
 
   const live = await (await fetch(process.env.METRICS_URL)).text();
+  const liveQuipd = await (await fetch(process.env.QUIPD_METRICS_URL)).text();
   alice.close();
   bob.close();
-  return { conversationId, received, refused, live };
+  return { conversationId, received, refused, live, liveQuipd };
 });

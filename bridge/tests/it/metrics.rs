@@ -1,13 +1,11 @@
 //! quipd and the bridge under traffic (Socket.IO clients from npm, REST calls): both `/metrics` are
 //! scraped and parsed with the reference Prometheus parser (Python `prometheus_client`), and the counters
-//! match the traffic. One test in its own binary: the process-wide recorder sees nothing else.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+//! match the traffic. The recorder is process-wide, so the test drives the real `quipd` and `quip-bridge`
+//! binaries (a process each, `common::processes`): no other test's traffic reaches their counters.
 
 use std::net::SocketAddr;
 
-use common::Env;
+use crate::common::{self, processes::Processes};
 use serde_json::Value;
 
 const MESSAGES: usize = 7;
@@ -47,7 +45,7 @@ async fn scrape(addr: SocketAddr) -> String {
 }
 
 /// Parses each text with prometheus_client (the script fails on text it cannot parse).
-async fn parse(env: &Env, texts: &[&str]) -> Vec<Samples> {
+async fn parse(env: &Processes, texts: &[&str]) -> Vec<Samples> {
     let dir = tempfile::tempdir().unwrap();
     let mut paths = Vec::new();
     for (i, text) in texts.iter().enumerate() {
@@ -55,13 +53,13 @@ async fn parse(env: &Env, texts: &[&str]) -> Vec<Samples> {
         std::fs::write(&path, text).unwrap();
         paths.push(path.to_str().unwrap().to_owned());
     }
-    let parsed = env.python_args("parse_metrics.py", &paths).await;
+    let parsed = common::python_args("parse_metrics.py", &env.url(), &paths).await;
     paths.iter().map(|p| Samples(parsed[p].as_array().unwrap().clone())).collect()
 }
 
 #[tokio::test]
 async fn both_scrapes_parse_and_count_the_traffic() {
-    let env = Env::start().await;
+    let env = Processes::start().await;
     let alice = env.token("alice");
 
     // REST: three listings, one without a token, one unknown route.
@@ -73,17 +71,15 @@ async fn both_scrapes_parse_and_count_the_traffic() {
 
     // Socket.IO: two users, MESSAGES sends received by the other, one bad token, one unknown event.
     let metrics_url = format!("http://{}/metrics", env.bridge_admin_addr);
-    let run = env
-        .node(
-            "metrics.mjs",
-            &[
-                ("TOKEN_ALICE", alice.clone()),
-                ("TOKEN_BOB", env.token("bob")),
-                ("MESSAGES", MESSAGES.to_string()),
-                ("METRICS_URL", metrics_url),
-            ],
-        )
-        .await;
+    let quipd_metrics_url = format!("http://{}/metrics", env.quipd_admin_addr);
+    let vars = [
+        ("TOKEN_ALICE", alice.clone()),
+        ("TOKEN_BOB", env.token("bob")),
+        ("MESSAGES", MESSAGES.to_string()),
+        ("METRICS_URL", metrics_url),
+        ("QUIPD_METRICS_URL", quipd_metrics_url),
+    ];
+    let run = common::node_script("metrics.mjs", &env.url(), &vars).await;
     assert_eq!(run["received"], MESSAGES);
     assert!(run["refused"].as_str().unwrap().starts_with("TokenInvalid"), "{}", run["refused"]);
 
@@ -94,14 +90,12 @@ async fn both_scrapes_parse_and_count_the_traffic() {
     assert!(sockets_gone.await, "the bridge still counts open sockets");
     let bridge_text = scrape(env.bridge_admin_addr).await;
     let quipd_text = scrape(env.quipd_admin_addr).await;
-    let [live, bridge, quipd] =
-        <[Samples; 3]>::try_from(parse(&env, &[run["live"].as_str().unwrap(), &bridge_text, &quipd_text]).await)
-            .ok()
-            .unwrap();
+    let texts = [run["live"].as_str().unwrap(), run["liveQuipd"].as_str().unwrap(), &bridge_text, &quipd_text];
+    let [live, live_quipd, bridge, quipd] = <[Samples; 4]>::try_from(parse(&env, &texts).await).ok().unwrap();
 
     // While both sockets were up.
     assert_eq!(live.get("quip_bridge_sockets", &[("transport", "websocket")]), 2.0);
-    assert_eq!(live.get("quip_sessions", &[("transport", "gateway")]), 3.0, "two sockets and one REST caller");
+    assert_eq!(live_quipd.get("quip_sessions", &[("transport", "gateway")]), 3.0, "two sockets and one REST caller");
 
     // The bridge counted every event and request.
     let n = MESSAGES as f64;
@@ -139,4 +133,5 @@ async fn both_scrapes_parse_and_count_the_traffic() {
     for family in ["quip_sessions", "quip_connections_total", "quip_online_users"] {
         assert!(quipd.names().iter().any(|name| name == family), "{family} missing from quipd's scrape");
     }
+    env.stop().await;
 }

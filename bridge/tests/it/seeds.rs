@@ -2,11 +2,7 @@
 //! and `fetch`, with the seed's own event names, payloads and REST routes) against a real quipd and a real
 //! bridge serving each legacy dialect on a listener of its own.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{Env, setup_tools};
+use crate::common::{Env, setup_tools};
 
 async fn flow(dialect: &str, script: &str) {
     setup_tools();

@@ -1,11 +1,7 @@
 //! The web page at `/` in a real browser (Debian's headless Chromium): it connects with its own
 //! Socket.IO code (no client library), opens a chat and sends; the other member gets the message.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{Env, setup_tools};
+use crate::common::{Env, setup_tools};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_chats_through_the_bridge_in_chromium() {

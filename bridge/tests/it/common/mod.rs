@@ -1,7 +1,8 @@
-//! Test harness: a real quipd (RocksDB in a temp dir) and a real bridge, both on 127.0.0.1:0 in this
-//! process; an HTTP/1.1 client for REST; the Node and Python end-to-end scripts as child processes.
+//! Test harness: a real quipd (quip-testkit: RocksDB in a temp dir) and a real bridge, both on 127.0.0.1:0
+//! in this process; an HTTP/1.1 client for REST; the Node and Python end-to-end scripts as child
+//! processes. `processes` runs both as the real binaries instead, for the metrics test.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+pub mod processes;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -11,8 +12,9 @@ use std::time::Duration;
 
 use quip_bridge::config::DialectListenerConfig;
 use quip_bridge::{Bridge, Config};
-use quip_broker::auth::{Authenticator, Claims, dev_claims};
-use quip_broker::{BackgroundServer, PresenceConfig};
+use quip_broker::PresenceConfig;
+use quip_broker::auth::dev_claims;
+use quip_testkit::{Quipd, WAIT};
 use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -22,26 +24,16 @@ pub const SCRIPT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// quipd and a bridge in front of it.
 pub struct Env {
-    pub quipd_addr: SocketAddr,
-    /// quipd's admin listener (`/metrics`).
-    pub quipd_admin_addr: SocketAddr,
     pub bridge_addr: SocketAddr,
-    /// The bridge's admin listener (`/metrics`).
-    pub bridge_admin_addr: SocketAddr,
     /// The listeners of the bridge's dialects: name and address.
     pub dialect_addrs: Vec<(String, SocketAddr)>,
-    quipd_config: quip_broker::config::Config,
     media_dir: PathBuf,
     bridge_stop: Option<oneshot::Sender<()>>,
-    pub bridge_task: Option<JoinHandle<()>>,
+    bridge_task: Option<JoinHandle<()>>,
     /// quipd on a thread and runtime of its own: dropping it drains quipd and waits until RocksDB is
     /// closed, whatever becomes of the test's runtime.
-    quipd: Option<BackgroundServer>,
+    quipd: Quipd,
     _dir: tempfile::TempDir,
-}
-
-pub fn quipd_config(dir: &Path) -> quip_broker::config::Config {
-    quip_broker::config::Config::local(dir)
 }
 
 impl Env {
@@ -93,25 +85,15 @@ impl Env {
         bridge_tweak: impl FnOnce(&mut Config),
     ) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let mut cfg = quipd_config(&dir.path().join("quipd"));
+        let mut cfg = quip_testkit::config(&dir.path().join("quipd"));
         tweak(&mut cfg);
-        let quipd = BackgroundServer::start(cfg.clone(), presence).unwrap();
-        let quipd_addr = quipd.started().addr;
-        let quipd_admin_addr = quipd.started().admin_addr;
-        let fingerprint = quipd.started().fingerprint.clone();
+        let quipd = Quipd::start_with_config_and_presence(cfg, presence).await;
 
-        let mut bridge_cfg = Config { listen: "127.0.0.1:0".parse().unwrap(), ..Config::default() };
-        bridge_cfg.upstream.server = quipd_addr;
-        bridge_cfg.upstream.fingerprint = fingerprint;
         let media_dir = dir.path().join("media");
-        bridge_cfg.media.dir = media_dir.clone();
-        bridge_cfg.cors.origins = vec!["*".into()];
-        bridge_tweak(&mut bridge_cfg);
-        bridge_cfg.admin.listen = "127.0.0.1:0".parse().unwrap();
+        let bridge_cfg = bridge_config(quipd.addr, &quipd.fingerprint, &media_dir, bridge_tweak);
         let bridge = Bridge::new(bridge_cfg).unwrap();
         let listeners = bridge.bind_all().await.unwrap();
         let bridge_addr = listeners.main.local_addr().unwrap();
-        let bridge_admin_addr = listeners.admin.local_addr().unwrap();
         let dialect_addrs =
             listeners.dialects.iter().map(|d| (d.name.clone(), d.listener.local_addr().unwrap())).collect();
         let (bridge_stop, bridge_stopped) = oneshot::channel::<()>();
@@ -124,16 +106,12 @@ impl Env {
                 .unwrap();
         });
         Self {
-            quipd_addr,
-            quipd_admin_addr,
             bridge_addr,
-            bridge_admin_addr,
             dialect_addrs,
-            quipd_config: cfg,
             media_dir,
             bridge_stop: Some(bridge_stop),
             bridge_task: Some(bridge_task),
-            quipd: Some(quipd),
+            quipd,
             _dir: dir,
         }
     }
@@ -142,23 +120,15 @@ impl Env {
         format!("http://{}", self.bridge_addr)
     }
 
-    fn authenticator(&self) -> Authenticator {
-        let secret = quip_broker::tls::dev_secret(&self.quipd_config.data_dir).unwrap();
-        Authenticator::new(&self.quipd_config.auth, Some(&secret)).unwrap()
-    }
-
     /// A valid token for `user` (an hour).
     pub fn token(&self, user: &str) -> String {
-        let now = quip_broker::now_ms() / 1000;
-        let claims = dev_claims(user, Some(&user.to_uppercase()), now, 3600, &self.quipd_config.auth);
-        self.authenticator().mint(&claims).unwrap()
+        self.quipd.token(user)
     }
 
     /// A token for `user` that expired an hour ago.
     pub fn expired_token(&self, user: &str) -> String {
         let now = quip_broker::now_ms() / 1000;
-        let claims: Claims = dev_claims(user, None, now - 7200, 3600, &self.quipd_config.auth);
-        self.authenticator().mint(&claims).unwrap()
+        self.quipd.token_with(&dev_claims(user, None, now - 7200, 3600, &self.quipd.config.auth))
     }
 
     /// Stops the bridge gracefully (as on SIGTERM) and waits until it returned.
@@ -207,19 +177,27 @@ impl Env {
         self.script(python.to_str().unwrap(), &[path.to_str().unwrap()], env).await
     }
 
-    /// Runs `bridge/tests/py/<script>` with the venv's Python and command-line `args`.
-    pub async fn python_args(&self, script: &str, args: &[String]) -> Value {
-        setup_tools();
-        let python = tools_dir().join("bridge-venv").join("bin").join("python");
-        let path = tests_dir().join("py").join(script);
-        let mut all = vec![path.to_str().unwrap()];
-        all.extend(args.iter().map(String::as_str));
-        self.script(python.to_str().unwrap(), &all, &[]).await
-    }
-
     async fn script(&self, program: &str, args: &[&str], env: &[(&str, String)]) -> Value {
         run_script(program, args, &self.url(), env).await
     }
+}
+
+/// The bridge's configuration in front of the quipd at `upstream` (certificate `fingerprint`): loopback,
+/// port 0 (main and admin listeners), uploads under `media_dir`, any CORS origin, then `tweak`.
+pub fn bridge_config(
+    upstream: SocketAddr,
+    fingerprint: &str,
+    media_dir: &Path,
+    tweak: impl FnOnce(&mut Config),
+) -> Config {
+    let mut cfg = Config { listen: "127.0.0.1:0".parse().unwrap(), ..Config::default() };
+    cfg.upstream.server = upstream;
+    cfg.upstream.fingerprint = fingerprint.to_owned();
+    cfg.media.dir = media_dir.to_owned();
+    cfg.cors.origins = vec!["*".into()];
+    tweak(&mut cfg);
+    cfg.admin.listen = "127.0.0.1:0".parse().unwrap();
+    cfg
 }
 
 /// Runs `node bridge/tests/js/<script>` against `url` (as BRIDGE_URL); returns its last stdout line as JSON.
@@ -227,6 +205,16 @@ pub async fn node_script(script: &str, url: &str, env: &[(&str, String)]) -> Val
     setup_tools();
     let path = tests_dir().join("js").join(script);
     run_script("node", &[path.to_str().unwrap()], url, env).await
+}
+
+/// Runs `bridge/tests/py/<script>` with the venv's Python and command-line `args` (BRIDGE_URL: `url`).
+pub async fn python_args(script: &str, url: &str, args: &[String]) -> Value {
+    setup_tools();
+    let python = tools_dir().join("bridge-venv").join("bin").join("python");
+    let path = tests_dir().join("py").join(script);
+    let mut all = vec![path.to_str().unwrap()];
+    all.extend(args.iter().map(String::as_str));
+    run_script(python.to_str().unwrap(), &all, url, &[]).await
 }
 
 async fn run_script(program: &str, args: &[&str], url: &str, env: &[(&str, String)]) -> Value {
@@ -321,9 +309,9 @@ pub fn setup_tools() {
     });
 }
 
-/// Whether `check` turns true within ten seconds (polled every 50 ms).
+/// Whether `check` turns true within [`WAIT`] (polled every 50 ms).
 pub async fn until<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F) -> bool {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let deadline = tokio::time::Instant::now() + WAIT;
     while tokio::time::Instant::now() < deadline {
         if check().await {
             return true;

@@ -1,10 +1,7 @@
 //! Bad input to the bridge over Socket.IO (npm `socket.io-client` and raw `ws` frames): every kind gets a
 //! clear error code or closes only its own connection, and the bridge keeps serving everyone else.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::Env;
+use crate::common::Env;
 
 #[tokio::test]
 async fn bad_socketio_input_gets_errors_and_the_bridge_stays_up() {

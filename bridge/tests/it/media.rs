@@ -1,14 +1,11 @@
 //! Media through the bridge, real quipd behind it: multipart upload checked on the bytes, stored on disk,
 //! served back through signed URLs that expire; a message carrying the upload reaches the other member
 //! with a working URL; Jivbook's own `send-media` route through its dialect.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{Env, Response};
+use crate::common::{self, Env, Response};
 use quip_bridge::config::DialectListenerConfig;
 use quip_broker::PresenceConfig;
 use serde_json::{Value, json};

@@ -2,11 +2,7 @@
 //! toggling, call records), a dialect mounted under a path of the main listener, the token and user
 //! checks of a legacy handshake, and a receipt's message id with and without the message remembered.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{Env, http, setup_tools};
+use crate::common::{Env, http, setup_tools};
 use quip_bridge::config::DialectListenerConfig;
 use quip_broker::PresenceConfig;
 use serde_json::json;

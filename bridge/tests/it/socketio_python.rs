@@ -1,10 +1,6 @@
 //! End to end with the real `python-socketio` client against a real bridge and a real quipd.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{Env, setup_tools};
+use crate::common::{Env, setup_tools};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_client_connects_sends_receives_and_resumes() {

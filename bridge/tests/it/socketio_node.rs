@@ -1,10 +1,6 @@
 //! End to end with the real npm `socket.io-client` v4 (Node) against a real bridge and a real quipd.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{Env, setup_tools};
+use crate::common::{Env, setup_tools};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_are_taken_from_all_four_places_and_bad_ones_are_refused_with_a_reason() {

@@ -1,11 +1,10 @@
 //! Conformance mode against the behaviours of the official Socket.IO and Engine.IO protocol test suites
 //! (socketio/socket.io-protocol and socketio/engine.io-protocol, `test-suite`), driven by a script with
 //! the `ws` WebSocket client and fetch (js/conformance.mjs).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
 
 use std::time::Duration;
+
+use crate::common;
 
 #[tokio::test]
 async fn conformance_mode_follows_the_protocol_suites() {

@@ -1,10 +1,6 @@
 //! The canonical REST API against a real quipd: envelope, cursor paging, error statuses, OpenAPI, health.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::Env;
+use crate::common::{self, Env};
 use serde_json::json;
 
 async fn open_direct(env: &Env, token: &str, peer: &str) -> u64 {
