@@ -562,9 +562,12 @@ fn main() {
         write(&corpus.join("frame_stream"), &format!("chunks-of-{chunk}"), &seed);
     }
 
-    // socket_event: an even first byte picks operation `byte / 2` of `ops::names()`; the rest is the payload.
-    for (i, op) in ops::names().enumerate() {
-        let mut seed = vec![u8::try_from(i * 2).unwrap()];
+    // socket_event: an odd first byte, the operation's name, a NUL, the payload (by name, so that a change
+    // in the table's order leaves the seeds what they say).
+    for op in ops::names() {
+        let mut seed = vec![1];
+        seed.extend_from_slice(op.as_bytes());
+        seed.push(0);
         seed.extend_from_slice(object(event_fields(op)).to_string().as_bytes());
         write(&corpus.join("socket_event"), &op.replace(':', "-"), &seed);
     }

@@ -9,6 +9,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use quip_bridge::ops;
+use quip_bridge::rest::target::Resolved;
 use quip_bridge::rest::{self, routes::ROUTES};
 use quip_protocol::ErrorCode;
 
@@ -37,27 +38,13 @@ fuzz_target!(|data: &[u8]| {
             args.set(name, param.clone());
         }
     }
-    let op = match route.op {
-        "rest:me" => return,
-        "rest:typing" => match args.bool_or("active", true) {
-            Ok(true) => "typing:start",
-            Ok(false) => "typing:stop",
-            Err(e) => {
-                assert_eq!(e.code, ErrorCode::InvalidArgument);
-                return;
-            }
-        },
-        "rest:unreact" => {
-            args.set("remove", true);
-            "message:react"
+    let op = match route.op.resolve(&mut args) {
+        Ok(Resolved::Run(op)) => op,
+        Ok(_) => return,
+        Err(e) => {
+            assert_eq!(e.code, ErrorCode::InvalidArgument);
+            return;
         }
-        "rest:createConversation" => match args.opt_str("type") {
-            Ok(None) => "conversation:openDirect",
-            Ok(Some(t)) if t == "direct" => "conversation:openDirect",
-            Ok(Some(t)) if t == "group" => "conversation:createGroup",
-            _ => return,
-        },
-        op => op,
     };
     let _ = args.u32_or("limit", ops::DEFAULT_PAGE);
     quip_fuzz::check_request(op, &args);

@@ -5,6 +5,7 @@
 pub mod dialect;
 pub mod openapi;
 pub mod routes;
+pub mod target;
 
 use std::collections::HashMap;
 
@@ -23,6 +24,7 @@ use crate::error::ApiError;
 use crate::json::{self, Args};
 use crate::ops::{self, Input};
 use routes::{Route, Shape};
+use target::{Resolved, Target};
 
 /// The `/api` router.
 pub fn router() -> Router<App> {
@@ -97,34 +99,20 @@ async fn run(
     }
     let client = app.rest().client(&token).await?;
     let mut status = route.status;
-    let data = match route.op {
-        "rest:me" => {
+    let data = match route.op.resolve(&mut args)? {
+        Resolved::Profile => {
             let welcome =
                 client.welcome().ok_or_else(|| ApiError::new(quip_sdk::ErrorCode::Unavailable, "no session"))?;
             json::user_profile(&welcome.user)
         }
-        "rest:typing" => {
-            let op = if args.bool_or("active", true)? { "typing:start" } else { "typing:stop" };
-            run_op(&client, op, args.clone()).await?
-        }
-        "rest:unreact" => {
-            let mut unreact = args.clone();
-            unreact.set("remove", true);
-            run_op(&client, "message:react", unreact).await?
-        }
-        "rest:createConversation" => {
-            let op = match args.opt_str("type")?.as_deref().unwrap_or("direct") {
-                "direct" => "conversation:openDirect",
-                "group" => "conversation:createGroup",
-                other => return Err(ApiError::invalid(format!("`type` must be direct or group, not {other:?}"))),
-            };
+        Resolved::Run(op) => {
             let result = run_op(&client, op, args.clone()).await?;
-            if result["created"] == json!(false) {
+            // An existing direct conversation is found, not created.
+            if route.op == Target::CreateConversation && result["created"] == json!(false) {
                 status = StatusCode::OK;
             }
             result
         }
-        op => run_op(&client, op, args.clone()).await?,
     };
     Ok(envelope(status, route.shape, &args, data))
 }

@@ -117,7 +117,7 @@ fn operation(route: &Route) -> Value {
     let mut op = json!({
         "operationId": operation_id(route),
         "summary": route.summary,
-        "x-quip-operation": route.op,
+        "x-quip-operation": route.op.name(),
         "parameters": parameters,
         "responses": Value::Object(responses),
     });

@@ -3,6 +3,8 @@
 
 use axum::http::{Method, StatusCode};
 
+use super::target::Target;
+
 /// An HTTP method of the table (a plain `Copy` enum, so the table can be `const`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -53,8 +55,8 @@ pub struct Route {
     pub method: Verb,
     /// axum path syntax; path parameters are named after the operation's arguments.
     pub path: &'static str,
-    /// The canonical operation, or a `rest:` operation the REST layer resolves itself.
-    pub op: &'static str,
+    /// What it runs.
+    pub op: Target,
     pub status: StatusCode,
     pub shape: Shape,
     pub summary: &'static str,
@@ -68,6 +70,18 @@ const fn route(
     method: Verb,
     path: &'static str,
     op: &'static str,
+    summary: &'static str,
+    query: &'static [&'static str],
+    body: &'static [&'static str],
+) -> Route {
+    own(method, path, Target::Op(op), summary, query, body)
+}
+
+/// A REST-only route (see [`Target`]).
+const fn own(
+    method: Verb,
+    path: &'static str,
+    op: Target,
     summary: &'static str,
     query: &'static [&'static str],
     body: &'static [&'static str],
@@ -93,7 +107,7 @@ const DELETE: Verb = Verb::Delete;
 
 /// Every route under `/api/v1`.
 pub const ROUTES: &[Route] = &[
-    route(GET, "/me", "rest:me", "The caller's profile", &[], &[]),
+    own(GET, "/me", Target::Me, "The caller's profile", &[], &[]),
     route(PATCH, "/me", "profile:update", "Update the caller's profile", &[], &["displayName", "avatarUrl", "fields"]),
     route(GET, "/users", "user:get", "Profiles of users", &["userIds"], &[]),
     paged(
@@ -107,10 +121,10 @@ pub const ROUTES: &[Route] = &[
         ),
         "conversations",
     ),
-    created(route(
+    created(own(
         POST,
         "/conversations",
-        "rest:createConversation",
+        Target::CreateConversation,
         "Open a direct conversation (type direct) or create a group (type group)",
         &[],
         &["type", "peerUserId", "context", "title", "memberIds", "avatarUrl", "description"],
@@ -159,10 +173,10 @@ pub const ROUTES: &[Route] = &[
         &[],
         &["upToSeq"],
     ),
-    route(
+    own(
         POST,
         "/conversations/{conversationId}/typing",
-        "rest:typing",
+        Target::Typing,
         "Typing started (active true) or stopped",
         &[],
         &["active"],
@@ -228,7 +242,7 @@ pub const ROUTES: &[Route] = &[
         &[],
         &["emoji", "remove"],
     ),
-    route(DELETE, "/messages/{messageId}/reactions/{emoji}", "rest:unreact", "Remove a reaction", &[], &[]),
+    own(DELETE, "/messages/{messageId}/reactions/{emoji}", Target::Unreact, "Remove a reaction", &[], &[]),
     route(GET, "/messages/{messageId}/receipts", "message:receipts", "Who got and read a message", &[], &[]),
     route(
         GET,
