@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::config::Config;
 use crate::media::MediaStore;
+use crate::renders::Renders;
 use crate::rest_clients::RestClients;
 use crate::upstream::Upstream;
 use quip_dialect::Dialect;
@@ -26,6 +27,8 @@ struct Inner {
     draining: AtomicBool,
     /// Client connections held and Socket.IO connects in their upstream handshake (`[limits]`).
     admission: quip_service::Admission,
+    /// Recent messages' JSON, shared by the sockets that deliver them.
+    renders: Arc<Renders>,
 }
 
 impl fmt::Debug for App {
@@ -49,12 +52,17 @@ impl App {
             std::time::Duration::from_secs(config.media.url_ttl_secs),
         );
         let draining = AtomicBool::new(false);
-        Self { inner: Arc::new(Inner { upstream, rest, config, media, draining, admission }), dialect }
+        let renders = Arc::new(Renders::default());
+        Self { inner: Arc::new(Inner { upstream, rest, config, media, draining, admission, renders }), dialect }
     }
 
     /// The same bridge seen through another dialect (for that dialect's listener or path).
     pub fn with_dialect(&self, dialect: Arc<Dialect>) -> Self {
         Self { inner: self.inner.clone(), dialect }
+    }
+
+    pub fn renders(&self) -> &Arc<Renders> {
+        &self.inner.renders
     }
 
     pub fn upstream(&self) -> &Upstream {

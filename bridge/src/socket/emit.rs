@@ -16,7 +16,7 @@ const STUCK_AFTER: Duration = Duration::from_secs(15);
 const RETRY_EVERY: Duration = Duration::from_millis(20);
 
 /// Emits one event (`None`: with no argument); false when the socket is gone or stuck (then disconnected).
-pub async fn emit(s: &SocketRef, event: &str, data: Option<&Value>) -> bool {
+pub async fn emit<T: serde::Serialize + ?Sized>(s: &SocketRef, event: &str, data: Option<&T>) -> bool {
     let mut waited = Duration::ZERO;
     loop {
         let sent = match data {

@@ -122,7 +122,10 @@ async fn on_connect(s: SocketRef, State(app): State<App>) {
     s.on_fallback(inbound::on_event);
     s.on_disconnect(on_disconnect);
     let span = tracing::info_span!("socket", id = %s.id, user = %session.user_id);
-    tokio::spawn(outbound::pump(s.clone(), session.clone(), events, app.dialect().clone()).instrument(span));
+    tokio::spawn(
+        outbound::pump(s.clone(), session.clone(), events, app.dialect().clone(), app.renders().clone())
+            .instrument(span),
+    );
 }
 
 async fn on_disconnect(s: SocketRef) {

@@ -11,14 +11,23 @@ use quip_sdk::{Event, EventStream};
 use serde_json::Value;
 use socketioxide::extract::SocketRef;
 
-use super::emit::emit_as;
+use super::emit::{emit, emit_as};
 use super::enrich;
 use super::session::SocketSession;
 use crate::events;
+use crate::renders::Renders;
 use quip_dialect::{Ctx, Dialect};
 
 /// Reads `events` until the session ends, emitting each event on `s` in `dialect`'s vocabulary.
-pub(crate) async fn pump(s: SocketRef, session: SocketSession, mut events: EventStream, dialect: Arc<Dialect>) {
+/// New messages are rendered once for all the sockets that get them ([`Renders`]); a socket in the
+/// identity dialect is sent that rendering as it is.
+pub(crate) async fn pump(
+    s: SocketRef,
+    session: SocketSession,
+    mut events: EventStream,
+    dialect: Arc<Dialect>,
+    renders: Arc<Renders>,
+) {
     while let Some(event) = events.next_event().await {
         if let Event::Disconnected { reason, will_reconnect: false } = &event {
             if s.connected() {
@@ -26,6 +35,19 @@ pub(crate) async fn pump(s: SocketRef, session: SocketSession, mut events: Event
                 let _ = s.clone().disconnect();
             }
             break;
+        }
+        if let Event::Message { message, replay } = &event {
+            let rendered = renders.message(message, *replay);
+            let delivered = if dialect.is_identity() {
+                emit(&s, "message:new", Some(&*rendered.raw)).await
+            } else {
+                deliver(&s, &session, &dialect, "message:new", rendered.value.clone()).await
+            };
+            if !delivered {
+                session.client.close().await;
+                return;
+            }
+            continue;
         }
         for (name, payload) in events::render(&session.client, event) {
             if !deliver(&s, &session, &dialect, name, payload).await {
