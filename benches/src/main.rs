@@ -83,6 +83,30 @@ async fn main() -> anyhow::Result<()> {
     if command.servers().pinned {
         cpu::pin_generator()?;
     }
+    // On SIGINT or SIGTERM the run is dropped, and with it every server it started (each stops on drop).
+    let outcome = tokio::select! {
+        result = run(command) => Ok(result),
+        signal = interrupted() => Err(signal),
+    };
+    match outcome {
+        Ok(result) => result,
+        Err(signal) => {
+            tracing::error!("stopped by {}", signal?);
+            // A load point's ticker thread would hold the runtime's shutdown until its point ends.
+            std::process::exit(1);
+        }
+    }
+}
+
+async fn interrupted() -> anyhow::Result<&'static str> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.map(|()| "SIGINT").map_err(Into::into),
+        _ = term.recv() => Ok("SIGTERM"),
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Chat(args) => {
             scenario::chat::run(&args).await?;

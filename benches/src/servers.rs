@@ -306,7 +306,7 @@ impl TcpServer {
         let path = dir.path().join("nats.conf");
         std::fs::write(&path, config)?;
         let mut cmd = opts.command(&opts.nats_server);
-        cmd.arg("-c").arg(&path);
+        cmd.arg("-js").arg("-c").arg(&path);
         let mut server = Self::spawn("nats-server", cmd, addr).await?;
         server._dir = Some(dir);
         Ok(server)

@@ -1,7 +1,7 @@
 //! NATS JetStream, through the JetStream API's own subjects (`$JS.API.*`, JSON) over async-nats's core
 //! client: the crate's `jetstream` feature is off in this workspace, and the server does the same work
 //! whichever client asks. Shaped like NATS core (`nats`): a connection per user, a subject per channel
-//! (`bench.<channel>`), all of them in one file-backed stream. A send is a publish that waits for the
+//! (`bench.<channel>`), all of them in one file-backed stream (created per run, in a store of its own). A send is a publish that waits for the
 //! stream's ack (the message is then stored: the durable point); a receiver has a consumer per channel it
 //! receives on: an ephemeral push consumer with the ordered consumer's settings (deliver new, ack none,
 //! state in memory, one delivery) but no flow control, delivering to the receiver's own inbox.
@@ -34,9 +34,11 @@ impl JetStreamHarness {
     ) -> anyhow::Result<Self> {
         let clients = connect_all(addr, topology.users).await?;
         let admin = clients.first().context("no users")?;
+        // Old messages go past 1 GiB, so that a long sweep's store stays bounded (every message has long
+        // been delivered by then).
         let stream = json!({
             "name": STREAM, "subjects": ["bench.>"], "storage": "file", "retention": "limits",
-            "discard": "old", "num_replicas": 1,
+            "discard": "old", "max_bytes": 1u64 << 30, "num_replicas": 1,
         });
         api(admin, format!("$JS.API.STREAM.CREATE.{STREAM}"), &stream).await?;
         for (u, channels) in topology.inbound().into_iter().enumerate() {
