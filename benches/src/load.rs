@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
+use crate::cpu::{CpuUsage, Probe};
 use crate::stats::{Latency, Recorder, now_us, payload};
 use crate::transport::ChannelSender;
 
@@ -54,6 +55,9 @@ pub struct LoadOutcome {
     pub throughput: f64,
     pub latency: Latency,
     pub measured_s: f64,
+    /// CPU time of the servers and the generator, and steal, over the measured window.
+    #[serde(default)]
+    pub cpu: CpuUsage,
 }
 
 impl LoadOutcome {
@@ -143,12 +147,14 @@ impl Plan {
 }
 
 /// Runs one load point: warm-up, then `duration` measured, then waits up to `drain` for deliveries.
-/// `receivers_per_message` is how many deliveries each message should make.
+/// `receivers_per_message` is how many deliveries each message should make; `probe` says whose CPU time
+/// is the servers'.
 pub async fn run(
     senders: &[ChannelSender],
     receivers_per_message: f64,
     spec: &LoadSpec,
     recorder: &Recorder,
+    probe: &Probe,
 ) -> anyhow::Result<LoadOutcome> {
     anyhow::ensure!(!senders.is_empty(), "no channel to send on");
     anyhow::ensure!(spec.rate > 0.0, "rate must be positive");
@@ -162,6 +168,12 @@ pub async fn run(
         interval_us: 1e6 / spec.rate,
         payload: spec.payload,
     };
+    // The CPU counters when the warm-up ends, read on a thread of their own (not the ticker's).
+    let (warm_end, start_probe) = (now_us() + plan.warm_us, probe.clone());
+    let first_sample = tokio::task::spawn_blocking(move || {
+        std::thread::sleep(Duration::from_micros(warm_end.saturating_sub(now_us())));
+        start_probe.sample()
+    });
     let (runtime, ticker_counts) = (tokio::runtime::Handle::current(), counts.clone());
     let issued = tokio::task::spawn_blocking(move || plan.tick(&runtime, &permits, &ticker_counts)).await?;
     let Issued { sent, dropped, first_measured, send_end } = issued;
@@ -178,9 +190,11 @@ pub async fn run(
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    let last_sample = probe.sample();
     let acked = counts.acked.load(Ordering::Relaxed);
     let failed = counts.failed.load(Ordering::Relaxed);
     let deliveries = recorder.deliveries();
+    let cpu = CpuUsage::between(&first_sample.await?, &last_sample, deliveries);
     let span_us = recorder.last_delivery_us().max(send_end).saturating_sub(first).max(1);
     Ok(LoadOutcome {
         rate_target: spec.rate,
@@ -194,5 +208,6 @@ pub async fn run(
         throughput: deliveries as f64 / (span_us as f64 / 1e6),
         latency: recorder.latency()?,
         measured_s,
+        cpu,
     })
 }

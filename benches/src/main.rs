@@ -1,12 +1,14 @@
 //! `quip-bench`: the load generator. Each scenario is a subcommand (`quip-bench <scenario> --help`);
-//! `suite` runs them all side by side against Quip, quip-bridge, NATS core and Node Socket.IO
-//! (scripts/bench-load). Results are printed as tables and, with `--json`, written as JSON. The criterion
+//! `suite` runs them all side by side against Quip, quip-bridge, NATS core, NATS JetStream, Node Socket.IO
+//! and Node Socket.IO + PostgreSQL (scripts/bench-load). Results are printed as tables and, with `--json`, written as JSON. The criterion
 //! micro-benchmarks live in benches/benches/ (`cargo bench -p quip-bench`).
 //!
 //! Layout: `servers` starts the systems under test as child processes; `transport/` drives each (Quip
-//! through the SDK, Socket.IO, NATS); `load` is the open-loop driver; `stats` the clock, payload and HDR
-//! histograms; `report` the JSON records and tables; `scenario/` one file per scenario.
+//! through the SDK, Socket.IO, NATS, JetStream); `load` is the open-loop driver; `stats` the clock, payload
+//! and HDR histograms; `cpu` the CPU accounting and the pinned mode's affinity; `report` the JSON records
+//! and tables; `scenario/` one file per scenario.
 
+mod cpu;
 mod load;
 mod report;
 mod scenario;
@@ -39,7 +41,8 @@ enum Command {
     Resume(scenario::resume::ResumeArgs),
     /// The chat and fan-out scenarios through quip-bridge with Socket.IO clients.
     Bridge(BridgeArgs),
-    /// Everything, side by side with NATS core and Node Socket.IO (what scripts/bench-load runs).
+    /// Everything, side by side with NATS core and JetStream, Node Socket.IO and Node + PostgreSQL (what
+    /// scripts/bench-load runs).
     Suite(scenario::suite::SuiteArgs),
 }
 
@@ -55,6 +58,20 @@ struct BridgeArgs {
     opts: scenario::pubsub::PubSubOpts,
 }
 
+impl Command {
+    fn servers(&self) -> &servers::ServerOpts {
+        match self {
+            Command::Chat(a) => &a.opts.servers,
+            Command::Fanout(a) => &a.opts.servers,
+            Command::Bridge(a) => &a.opts.servers,
+            Command::Connect(a) => &a.servers,
+            Command::Idle(a) => &a.servers,
+            Command::Resume(a) => &a.servers,
+            Command::Suite(a) => &a.servers,
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -62,7 +79,35 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     stats::now_us();
-    match Cli::parse().command {
+    let command = Cli::parse().command;
+    if command.servers().pinned {
+        cpu::pin_generator()?;
+    }
+    // On SIGINT or SIGTERM the run is dropped, and with it every server it started (each stops on drop).
+    let outcome = tokio::select! {
+        result = run(command) => Ok(result),
+        signal = interrupted() => Err(signal),
+    };
+    match outcome {
+        Ok(result) => result,
+        Err(signal) => {
+            tracing::error!("stopped by {}", signal?);
+            // A load point's ticker thread would hold the runtime's shutdown until its point ends.
+            std::process::exit(1);
+        }
+    }
+}
+
+async fn interrupted() -> anyhow::Result<&'static str> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.map(|()| "SIGINT").map_err(Into::into),
+        _ = term.recv() => Ok("SIGTERM"),
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Chat(args) => {
             scenario::chat::run(&args).await?;
         }

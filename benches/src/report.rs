@@ -12,8 +12,11 @@ use crate::load::LoadOutcome;
 pub struct Record {
     /// chat, fanout, connect, idle, resume (a sweep adds `-sweep`).
     pub scenario: String,
-    /// quip, bridge, nats or node.
+    /// quip, quip-wal, bridge, nats, jetstream, jetstream-fsync, node or node-pg.
     pub target: String,
+    /// shared (every process on any core) or pinned (servers on core 0, the generator on core 1).
+    #[serde(default)]
+    pub mode: String,
     /// What the target keeps: Quip's store durability, "none (NATS core)" or "none (in memory)".
     pub durability: String,
     /// The scenario's settings (users, members, payload, ...).
@@ -34,6 +37,9 @@ pub fn durability_of(target: &str, quip_durability: &str) -> String {
     match target {
         "nats" => "none (NATS core: in memory, nothing stored)".into(),
         "node" => "none (in-memory rooms, nothing stored)".into(),
+        "jetstream" => "JetStream file store, nats-server's default sync (fsync every 2 min)".into(),
+        "jetstream-fsync" => "JetStream file store, sync_interval: always (fsync per write)".into(),
+        "node-pg" => "PostgreSQL, one INSERT per message, synchronous_commit = on".into(),
         _ => format!("quipd store.durability = {quip_durability}"),
     }
 }
@@ -60,7 +66,7 @@ pub fn per_s(v: f64) -> String {
     }
 }
 
-const LOAD_HEADER: &str = "| scenario | target | size | rate sent (msg/s) | deliveries/s | p50 | p99 | p99.9 | max | delivered / expected | dropped | failed |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |";
+const LOAD_HEADER: &str = "| scenario | target | size | rate sent (msg/s) | deliveries/s | p50 | p99 | p99.9 | max | delivered / expected | dropped | failed | server CPU / delivery | generator CPU / delivery | steal |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |";
 
 fn size_of(params: &Value) -> String {
     match (params.get("users"), params.get("members")) {
@@ -70,9 +76,14 @@ fn size_of(params: &Value) -> String {
     }
 }
 
+/// CPU microseconds per delivery as a short string.
+fn cpu_us(v: f64) -> String {
+    if v >= 100.0 { format!("{v:.0} µs") } else { format!("{v:.1} µs") }
+}
+
 /// A load point's figures as printed everywhere: rate sent, deliveries/s, p50, p99, p99.9, max, delivered,
-/// expected, dropped, failed.
-pub fn figures(o: &LoadOutcome) -> [String; 10] {
+/// expected, dropped, failed, server and generator CPU per delivery, steal.
+pub fn figures(o: &LoadOutcome) -> [String; 13] {
     [
         format!("{:.0}", o.rate_sent),
         per_s(o.throughput),
@@ -84,19 +95,27 @@ pub fn figures(o: &LoadOutcome) -> [String; 10] {
         o.expected_deliveries.to_string(),
         o.dropped.to_string(),
         o.failed.to_string(),
+        o.cpu.server_us_per_delivery.map_or_else(|| "n/a".to_owned(), cpu_us),
+        cpu_us(o.cpu.generator_us_per_delivery),
+        format!("{:.1} %", o.cpu.steal_pct),
     ]
 }
 
 fn load_row(scenario: &str, target: &str, size: &str, o: &LoadOutcome) -> String {
-    let [sent, rate, p50, p99, p999, max, got, expected, dropped, failed] = figures(o);
+    let [sent, rate, p50, p99, p999, max, got, expected, dropped, failed, server, generator, steal] = figures(o);
     format!(
-        "| {scenario} | {target} | {size} | {sent} | {rate} | {p50} | {p99} | {p999} | {max} | {got} / {expected} | {dropped} | {failed} |"
+        "| {scenario} | {target} | {size} | {sent} | {rate} | {p50} | {p99} | {p999} | {max} | {got} / {expected} | {dropped} | {failed} | {server} | {generator} | {steal} |"
     )
 }
 
 /// Markdown tables of the records: open-loop runs (sweeps as their points), then the other scenarios.
 pub fn tables(records: &[Record]) -> String {
     let mut out = String::new();
+    let mut modes: Vec<&str> = records.iter().map(|r| r.mode.as_str()).collect();
+    modes.dedup();
+    if let [mode] = modes.as_slice() {
+        out.push_str(&format!("Mode: {}\n\n", mode_description(mode)));
+    }
     let mut load = vec![LOAD_HEADER.to_owned()];
     for r in records {
         let size = size_of(&r.params);
@@ -115,6 +134,19 @@ pub fn tables(records: &[Record]) -> String {
         out.push_str(&format!("{} / {} ({}): {}\n", r.scenario, r.target, r.durability, r.metrics));
     }
     out
+}
+
+/// What a mode means, for the tables.
+pub fn mode_description(mode: &str) -> String {
+    match mode {
+        "pinned" => format!(
+            "pinned (servers on core {}, the generator on core {}, via taskset)",
+            crate::cpu::SERVER_CORE,
+            crate::cpu::GENERATOR_CORE
+        ),
+        "shared" => "shared (servers and generator on every core)".to_owned(),
+        other => other.to_owned(),
+    }
 }
 
 /// Writes records as pretty JSON.

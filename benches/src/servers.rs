@@ -1,6 +1,11 @@
 //! The servers under test, started as child processes on 127.0.0.1 (each killed when dropped), or
 //! addresses of ones already running. Tokens for quipd are HS256 JWTs signed with a secret quipd is
-//! given (`QUIP_AUTH_HS256_SECRET`), so the generator mints them itself.
+//! given (`QUIP_AUTH_HS256_SECRET`), so the generator mints them itself. PostgreSQL, for the Node+PG peer,
+//! is its own module (`postgres`). In pinned mode every server command runs under `taskset -c 0`.
+
+mod postgres;
+
+pub use postgres::Postgres;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -22,8 +27,18 @@ pub struct ServerOpts {
     #[arg(long, env = "QUIP_BENCH_NATS_SERVER", default_value_t = default_tool("bench-venv/bin/nats-server"))]
     pub nats_server: String,
     /// The Node peer's directory (server.mjs and its node_modules).
-    #[arg(long, env = "QUIP_BENCH_SOCKETIO_PEER", default_value_t = default_peer_dir())]
+    #[arg(long, env = "QUIP_BENCH_SOCKETIO_PEER", default_value_t = default_peer_dir("socketio"))]
     pub socketio_peer: String,
+    /// The Node+PostgreSQL peer's directory (Express + Socket.IO + pg: server.mjs and its node_modules).
+    #[arg(long, env = "QUIP_BENCH_SOCKETIO_PG_PEER", default_value_t = default_peer_dir("socketio-pg"))]
+    pub socketio_pg_peer: String,
+    /// Directory of PostgreSQL's `initdb`, `pg_ctl` and `postgres`; default: found on PATH, else the newest
+    /// /usr/lib/postgresql/*/bin (the Debian package).
+    #[arg(long, env = "QUIP_BENCH_PG_BIN_DIR")]
+    pub pg_bin_dir: Option<PathBuf>,
+    /// Pinned mode: every server process on core 0 (`taskset -c 0`), this generator on core 1.
+    #[arg(long)]
+    pub pinned: bool,
     /// quipd's `store.durability`: fsync, wal or none.
     #[arg(long, default_value = "fsync")]
     pub durability: String,
@@ -51,8 +66,26 @@ fn default_tool(rel: &str) -> String {
     format!("{tools}/{rel}")
 }
 
-fn default_peer_dir() -> String {
-    format!("{}/peers/socketio", env!("CARGO_MANIFEST_DIR"))
+fn default_peer_dir(name: &str) -> String {
+    format!("{}/peers/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+impl ServerOpts {
+    /// "pinned" or "shared", as the records say.
+    pub fn mode(&self) -> &'static str {
+        if self.pinned { "pinned" } else { "shared" }
+    }
+
+    /// The command running `program`: under `taskset -c 0` in pinned mode (taskset execs it: same pid).
+    fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        Command::from(crate::cpu::server_command(self.pinned, program))
+    }
+
+    /// Starts PostgreSQL for the Node+PG peer (initdb and pg_ctl, on a blocking thread).
+    pub async fn postgres(&self) -> anyhow::Result<Postgres> {
+        let (bin_dir, pinned, port) = (self.pg_bin_dir.clone(), self.pinned, free_port()?);
+        tokio::task::spawn_blocking(move || Postgres::start(bin_dir.as_deref(), pinned, port)).await?
+    }
 }
 
 /// A child process killed on drop.
@@ -109,7 +142,7 @@ impl Quipd {
         let dir = tempfile::Builder::new().prefix("quip-bench-").tempdir()?;
         let secret = random_secret();
         let bin = Path::new(&opts.bin_dir).join("quipd");
-        let mut cmd = Command::new(&bin);
+        let mut cmd = opts.command(&bin);
         cmd.arg("--data-dir").arg(dir.path()).arg("--listen").arg("127.0.0.1:0");
         cmd.env("QUIP_AUTH_HS256_SECRET", &secret)
             .env("QUIP_ADMIN_LISTEN", "127.0.0.1:0")
@@ -211,7 +244,9 @@ async fn wait_tcp(addr: SocketAddr, proc: &mut Proc) -> anyhow::Result<()> {
 #[derive(Debug)]
 pub struct TcpServer {
     pub addr: SocketAddr,
-    _proc: Proc,
+    proc: Proc,
+    /// What it keeps on disk (JetStream's store), removed after it is stopped.
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl TcpServer {
@@ -220,14 +255,19 @@ impl TcpServer {
         let child = cmd.spawn().with_context(|| format!("starting {name}"))?;
         let mut proc = Proc { child, name };
         wait_tcp(addr, &mut proc).await?;
-        Ok(Self { addr, _proc: proc })
+        Ok(Self { addr, proc, _dir: None })
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.proc.pid()
     }
 
     /// quip-bridge in front of `quipd`, pinned to its certificate.
     pub async fn bridge(opts: &ServerOpts, quipd: &Quipd) -> anyhow::Result<Self> {
         let addr = SocketAddr::from(([127, 0, 0, 1], free_port()?));
         let media = tempfile::Builder::new().prefix("quip-bench-media-").tempdir()?.keep();
-        let mut cmd = Command::new(Path::new(&opts.bin_dir).join("quip-bridge"));
+        let mut cmd = opts.command(Path::new(&opts.bin_dir).join("quip-bridge"));
         cmd.env("QUIP_BRIDGE_LISTEN", addr.to_string())
             .env("QUIP_BRIDGE_ADMIN_LISTEN", "127.0.0.1:0")
             .env("QUIP_BRIDGE_UPSTREAM_SERVER", quipd.addr.to_string())
@@ -246,22 +286,60 @@ impl TcpServer {
     /// nats-server (core only: no JetStream, nothing stored).
     pub async fn nats(opts: &ServerOpts) -> anyhow::Result<Self> {
         let addr = SocketAddr::from(([127, 0, 0, 1], free_port()?));
-        let mut cmd = Command::new(&opts.nats_server);
+        let mut cmd = opts.command(&opts.nats_server);
         cmd.args(["-a", "127.0.0.1", "-p", &addr.port().to_string()]);
         Self::spawn("nats-server", cmd, addr).await
     }
 
+    /// nats-server with JetStream, its file store in a temp dir; `fsync` sets `sync_interval: always`
+    /// (an fsync per write) instead of the default (every 2 minutes).
+    pub async fn jetstream(opts: &ServerOpts, fsync: bool) -> anyhow::Result<Self> {
+        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()?));
+        let dir = tempfile::Builder::new().prefix("quip-bench-jetstream-").tempdir()?;
+        let store = dir.path().join("store");
+        let sync = if fsync { "\n  sync_interval: always" } else { "" };
+        let config = format!(
+            "listen: \"127.0.0.1:{}\"\njetstream {{\n  store_dir: {}{sync}\n}}\n",
+            addr.port(),
+            serde_json::to_string(&store.to_string_lossy())?
+        );
+        let path = dir.path().join("nats.conf");
+        std::fs::write(&path, config)?;
+        let mut cmd = opts.command(&opts.nats_server);
+        cmd.arg("-js").arg("-c").arg(&path);
+        let mut server = Self::spawn("nats-server", cmd, addr).await?;
+        server._dir = Some(dir);
+        Ok(server)
+    }
+
     /// The Node Socket.IO 4 room-broadcast app (benches/peers/socketio/server.mjs).
     pub async fn node(opts: &ServerOpts) -> anyhow::Result<Self> {
-        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()?));
-        let dir = Path::new(&opts.socketio_peer);
-        if !dir.join("node_modules/socket.io").is_dir() {
-            bail!("{}/node_modules is missing: run `npm ci` there (scripts/bench-load does)", dir.display());
-        }
-        let mut cmd = Command::new("node");
-        cmd.arg(dir.join("server.mjs")).current_dir(dir).env("PORT", addr.port().to_string());
+        let (addr, cmd) = node_command(opts, &opts.socketio_peer)?;
         Self::spawn("node", cmd, addr).await
     }
+
+    /// The Express + Socket.IO 4 app that INSERTs every message into `pg` before broadcasting it
+    /// (benches/peers/socketio-pg/server.mjs).
+    pub async fn node_pg(opts: &ServerOpts, pg: &Postgres) -> anyhow::Result<Self> {
+        let (addr, mut cmd) = node_command(opts, &opts.socketio_pg_peer)?;
+        cmd.env("PGHOST", "127.0.0.1")
+            .env("PGPORT", pg.port.to_string())
+            .env("PGUSER", postgres::USER)
+            .env("PGDATABASE", "postgres");
+        Self::spawn("node", cmd, addr).await
+    }
+}
+
+/// `node server.mjs` of a peer directory, on a free port.
+fn node_command(opts: &ServerOpts, peer: &str) -> anyhow::Result<(SocketAddr, Command)> {
+    let addr = SocketAddr::from(([127, 0, 0, 1], free_port()?));
+    let dir = Path::new(peer);
+    if !dir.join("node_modules/socket.io").is_dir() {
+        bail!("{}/node_modules is missing: run `npm ci` there (scripts/bench-load does)", dir.display());
+    }
+    let mut cmd = opts.command("node");
+    cmd.arg(dir.join("server.mjs")).current_dir(dir).env("PORT", addr.port().to_string());
+    Ok((addr, cmd))
 }
 
 /// Resident set size of a process in bytes (Linux `/proc/<pid>/status`).

@@ -101,6 +101,7 @@ pub async fn run(args: &ConnectArgs) -> anyhow::Result<Vec<Record>> {
     let record = Record {
         scenario: "connect".into(),
         target: "quip".into(),
+        mode: args.servers.mode().into(),
         durability: durability_of("quip", &quipd.durability),
         params: json!({ "connections": args.connections, "concurrency": args.concurrency }),
         load: None,

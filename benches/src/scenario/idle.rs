@@ -54,6 +54,7 @@ pub async fn run(args: &IdleArgs) -> anyhow::Result<Vec<Record>> {
     let record = Record {
         scenario: "idle".into(),
         target: "quip".into(),
+        mode: args.servers.mode().into(),
         durability: durability_of("quip", &quipd.durability),
         params: json!({ "connections": args.connections, "settle_s": args.settle }),
         load: None,

@@ -7,10 +7,12 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::sweep::{self, SweepOpts};
+use crate::cpu::Probe;
 use crate::load::{self, LoadSpec};
 use crate::report::{Record, durability_of};
-use crate::servers::{Quipd, ServerOpts, TcpServer};
+use crate::servers::{Postgres, Quipd, ServerOpts, TcpServer};
 use crate::stats::Recorder;
+use crate::transport::jetstream::JetStreamHarness;
 use crate::transport::nats::NatsHarness;
 use crate::transport::quip::QuipHarness;
 use crate::transport::socketio::{Flavor, SioHarness};
@@ -27,8 +29,15 @@ pub enum TargetKind {
     Bridge,
     /// nats-server, core pub/sub, with async-nats.
     Nats,
+    /// nats-server with JetStream: a file-backed stream, publish with ack, a push consumer per receiver;
+    /// nats-server's default sync (every 2 minutes).
+    Jetstream,
+    /// The same with `sync_interval: always` (an fsync per write).
+    JetstreamFsync,
     /// The Node Socket.IO 4 room-broadcast app, with Socket.IO clients.
     Node,
+    /// The seeds' shape: Express + Socket.IO 4 saving every message to PostgreSQL before broadcasting it.
+    NodePg,
 }
 
 impl TargetKind {
@@ -38,7 +47,10 @@ impl TargetKind {
             TargetKind::QuipWal => "quip-wal",
             TargetKind::Bridge => "bridge",
             TargetKind::Nats => "nats",
+            TargetKind::Jetstream => "jetstream",
+            TargetKind::JetstreamFsync => "jetstream-fsync",
             TargetKind::Node => "node",
+            TargetKind::NodePg => "node-pg",
         }
     }
 }
@@ -66,10 +78,25 @@ pub struct PubSubOpts {
     pub json: Option<PathBuf>,
 }
 
-/// The servers a target needs, kept alive for the run (dropping them stops them).
+/// The servers a target needs, kept alive for the run (dropping them stops them: the TCP servers first,
+/// then PostgreSQL, then quipd).
+#[derive(Default)]
 struct Servers {
-    _quipd: Option<Quipd>,
-    _tcp: Option<TcpServer>,
+    tcp: Option<TcpServer>,
+    pg: Option<Postgres>,
+    quipd: Option<Quipd>,
+}
+
+impl Servers {
+    /// Whose CPU time is the target's: every process started for it (unknown for a quipd not started here).
+    fn probe(&self) -> Probe {
+        let pids = [
+            self.tcp.as_ref().map(TcpServer::pid),
+            self.pg.as_ref().map(Postgres::pid),
+            self.quipd.as_ref().map(Quipd::pid),
+        ];
+        Probe::new(pids.into_iter().flatten().collect())
+    }
 }
 
 async fn setup(
@@ -86,23 +113,34 @@ async fn setup(
             }
             let quipd = Quipd::start(&servers).await?;
             let h = QuipHarness::setup(&quipd, topology, recorder, opts.endpoints, opts.receipts).await?;
-            (Servers { _quipd: Some(quipd), _tcp: None }, Harness::Quip(h))
+            (Servers { quipd: Some(quipd), ..Servers::default() }, Harness::Quip(h))
         }
         TargetKind::Bridge => {
             let quipd = Quipd::start(&opts.servers).await?;
             let bridge = TcpServer::bridge(&opts.servers, &quipd).await?;
             let h = SioHarness::setup(bridge.addr, Flavor::Bridge, topology, recorder, |u| quipd.token(u)).await?;
-            (Servers { _quipd: Some(quipd), _tcp: Some(bridge) }, Harness::SocketIo(h))
+            (Servers { quipd: Some(quipd), tcp: Some(bridge), pg: None }, Harness::SocketIo(h))
         }
         TargetKind::Nats => {
             let nats = TcpServer::nats(&opts.servers).await?;
             let h = NatsHarness::setup(nats.addr, topology, recorder).await?;
-            (Servers { _quipd: None, _tcp: Some(nats) }, Harness::Nats(h))
+            (Servers { tcp: Some(nats), ..Servers::default() }, Harness::Nats(h))
+        }
+        TargetKind::Jetstream | TargetKind::JetstreamFsync => {
+            let nats = TcpServer::jetstream(&opts.servers, kind == TargetKind::JetstreamFsync).await?;
+            let h = JetStreamHarness::setup(nats.addr, topology, recorder).await?;
+            (Servers { tcp: Some(nats), ..Servers::default() }, Harness::JetStream(h))
         }
         TargetKind::Node => {
             let node = TcpServer::node(&opts.servers).await?;
             let h = SioHarness::setup(node.addr, Flavor::Node, topology, recorder, |u| Ok(u.to_owned())).await?;
-            (Servers { _quipd: None, _tcp: Some(node) }, Harness::SocketIo(h))
+            (Servers { tcp: Some(node), ..Servers::default() }, Harness::SocketIo(h))
+        }
+        TargetKind::NodePg => {
+            let pg = opts.servers.postgres().await?;
+            let node = TcpServer::node_pg(&opts.servers, &pg).await?;
+            let h = SioHarness::setup(node.addr, Flavor::Node, topology, recorder, |u| Ok(u.to_owned())).await?;
+            (Servers { tcp: Some(node), pg: Some(pg), quipd: None }, Harness::SocketIo(h))
         }
     })
 }
@@ -135,6 +173,7 @@ pub async fn run_one(
     eprintln!("{scenario} / {}: setting up {} users", kind.name(), topology.users);
     let (servers, harness) = setup(kind, opts, topology, recorder.clone()).await?;
     let senders = harness.senders();
+    let probe = servers.probe();
     let per_message = topology.receivers_per_message();
     params["payload"] = json!(opts.load.payload);
     params["receipts"] = json!(opts.receipts && matches!(kind, TargetKind::Quip | TargetKind::QuipWal));
@@ -142,6 +181,7 @@ pub async fn run_one(
     let mut record = Record {
         scenario: scenario.to_owned(),
         target: kind.name().to_owned(),
+        mode: opts.servers.mode().to_owned(),
         durability: durability_of(kind.name(), durability),
         params,
         load: None,
@@ -150,7 +190,7 @@ pub async fn run_one(
     };
     if opts.sweep.sweep && rate.is_none() {
         record.scenario = format!("{scenario}-sweep");
-        let (points, max) = sweep::run(&senders, per_message, &opts.load, &opts.sweep, &recorder).await?;
+        let (points, max) = sweep::run(&senders, per_message, &opts.load, &opts.sweep, &recorder, &probe).await?;
         let best = points.iter().filter(|p| sweep::good(p, &opts.sweep)).map(|p| p.throughput).fold(0.0, f64::max);
         record.metrics = json!({
             "max_sustainable_rate": max,
@@ -160,7 +200,7 @@ pub async fn run_one(
         record.points = points;
     } else {
         let spec = LoadSpec { rate: rate.unwrap_or(opts.load.rate), ..opts.load };
-        let outcome = load::run(&senders, per_message, &spec, &recorder).await?;
+        let outcome = load::run(&senders, per_message, &spec, &recorder, &probe).await?;
         eprintln!("  {}", sweep::describe(&outcome));
         record.load = Some(outcome);
     }

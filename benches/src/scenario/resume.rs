@@ -115,6 +115,7 @@ pub async fn run(args: &ResumeArgs) -> anyhow::Result<Vec<Record>> {
     let record = Record {
         scenario: "resume".into(),
         target: "quip".into(),
+        mode: args.servers.mode().into(),
         durability: durability_of("quip", &quipd.durability),
         params: json!({ "missed": args.missed, "runs": args.runs, "payload": args.payload }),
         load: None,

@@ -1,6 +1,7 @@
 //! The side-by-side suite (`scripts/bench-load`): chat and fan-out sweeps against Quip, the bridge, NATS
-//! core and Node Socket.IO, Quip at half its maximum rate, the connect storm, idle memory and resume;
-//! one JSON file with every record, the ratios and the targets of issue 8, and the tables on stdout.
+//! core, NATS JetStream (default sync and fsync per write), Node Socket.IO and Node Socket.IO saving to
+//! PostgreSQL, Quip at half its maximum rate, the connect storm, idle memory and resume; one JSON file with
+//! every record, the ratios and the targets of issue 8, and the tables on stdout.
 
 use std::path::PathBuf;
 
@@ -20,7 +21,12 @@ use crate::transport::Topology;
 #[derive(Debug, Clone, clap::Args)]
 pub struct SuiteArgs {
     /// Targets compared.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "quip,quip-wal,nats,node,bridge")]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "quip,quip-wal,nats,jetstream,jetstream-fsync,node,node-pg,bridge"
+    )]
     pub targets: Vec<TargetKind>,
     /// Users of the chat scenario.
     #[arg(long, default_value_t = 200)]
@@ -28,9 +34,12 @@ pub struct SuiteArgs {
     /// Group sizes swept in the fan-out scenario.
     #[arg(long, value_delimiter = ',', default_value = "10,100,1000")]
     pub members: Vec<usize>,
-    /// Measured seconds per load point (after 0.5 s of warm-up).
-    #[arg(long, default_value_t = 2.0)]
+    /// Measured seconds per load point (after the warm-up).
+    #[arg(long, default_value_t = 10.0)]
     pub duration: f64,
+    /// Seconds of warm-up before each load point's measured ones.
+    #[arg(long, default_value_t = 2.0)]
+    pub warmup: f64,
     /// Message text size in bytes.
     #[arg(long, default_value_t = 256)]
     pub payload: usize,
@@ -56,6 +65,8 @@ pub struct SuiteArgs {
 #[derive(Serialize)]
 struct Suite<'a> {
     date_unix_s: u64,
+    /// shared or pinned (`--pinned`).
+    mode: &'static str,
     machine: Value,
     records: &'a [Record],
     ratios: Vec<Value>,
@@ -65,7 +76,13 @@ struct Suite<'a> {
 fn opts(args: &SuiteArgs, kind: TargetKind, start: f64, sweep: bool) -> PubSubOpts {
     PubSubOpts {
         target: vec![kind],
-        load: LoadSpec { rate: start, duration: args.duration, warmup: 0.5, payload: args.payload, ..default_load() },
+        load: LoadSpec {
+            rate: start,
+            duration: args.duration,
+            warmup: args.warmup,
+            payload: args.payload,
+            ..default_load()
+        },
         sweep: SweepOpts {
             sweep,
             p99_bound_us: args.p99_bound_us,
@@ -84,6 +101,19 @@ fn opts(args: &SuiteArgs, kind: TargetKind, start: f64, sweep: bool) -> PubSubOp
 fn default_load() -> LoadSpec {
     LoadSpec { rate: 1000.0, duration: 5.0, warmup: 1.0, payload: 256, max_in_flight: 20_000, drain: 5.0 }
 }
+
+/// The ratios of maximum sustainable deliveries per second printed (numerator ÷ denominator), for the
+/// targets the suite ran.
+const RATIOS: [(&str, &str); 8] = [
+    ("quip", "node"),
+    ("bridge", "node"),
+    ("quip", "nats"),
+    ("quip", "jetstream"),
+    ("quip", "jetstream-fsync"),
+    ("quip", "node-pg"),
+    ("bridge", "node-pg"),
+    ("quip-wal", "jetstream"),
+];
 
 fn max_deliveries(r: &Record) -> f64 {
     r.metrics["max_sustainable_deliveries_per_s"].as_f64().unwrap_or(0.0)
@@ -131,8 +161,7 @@ pub async fn run(args: &SuiteArgs) -> anyhow::Result<()> {
                 _ => continue,
             };
             let Some(max) = records[i].metrics["max_sustainable_rate"].as_f64() else { continue };
-            let mut o = opts(args, kind, max / 2.0, false);
-            o.load.duration = 5.0;
+            let o = opts(args, kind, max / 2.0, false);
             let mut r = pubsub::run_one(&scenario, params.clone(), &topology, kind, &o, Some(max / 2.0)).await?;
             r.scenario = format!("{scenario}-half-max");
             let p99 = r.load.as_ref().map_or(0, |l| l.latency.p99_us);
@@ -191,39 +220,43 @@ pub async fn run(args: &SuiteArgs) -> anyhow::Result<()> {
     }
     records.extend(resume_records);
 
-    // Ratios of maximum sustainable deliveries per second: Quip over each peer.
+    // Ratios of maximum sustainable deliveries per second.
     let mut ratios = Vec::new();
     for (label, idx) in &sweeps {
-        let Some(&quip) = idx.iter().find(|&&i| records[i].target == "quip") else { continue };
-        let q = max_deliveries(&records[quip]);
-        for &i in idx.iter().filter(|&&i| i != quip) {
-            let peer = max_deliveries(&records[i]);
-            let ratio = if peer > 0.0 { q / peer } else { f64::NAN };
+        let of =
+            |target: &str| idx.iter().find(|&&i| records[i].target == target).map(|&i| max_deliveries(&records[i]));
+        for (num, den) in RATIOS {
+            let (Some(n), Some(d)) = (of(num), of(den)) else { continue };
+            let ratio = if d > 0.0 { n / d } else { f64::NAN };
             ratios.push(json!({
-                "scenario": label, "peer": records[i].target,
-                "quip_deliveries_per_s": q, "peer_deliveries_per_s": peer, "ratio": ratio,
+                "scenario": label, "numerator": num, "denominator": den,
+                "numerator_deliveries_per_s": n, "denominator_deliveries_per_s": d, "ratio": ratio,
             }));
-            if label.starts_with("fan-out") && records[i].target == "node" {
+            if label.starts_with("fan-out") && num == "quip" && den == "node" {
                 targets.push(json!({"target": format!("{label}: deliveries/s ≥ 10× Node Socket.IO's"),
                     "measured": format!("{ratio:.2}×"), "met": ratio >= 10.0}));
             }
-            if label.starts_with("fan-out") && records[i].target == "nats" {
+            if label.starts_with("fan-out") && num == "quip" && den == "nats" {
                 targets.push(json!({"target": format!("{label}: deliveries/s reaching NATS core's"),
                     "measured": format!("{ratio:.2}×"), "met": ratio >= 1.0}));
             }
         }
     }
 
+    let mode = args.servers.mode();
     println!("\n## Results\n\n{}", report::tables(&records));
-    println!("## Maximum sustainable deliveries per second (p99 ≤ {}), Quip ÷ peer\n", us(args.p99_bound_us));
-    println!("| scenario | peer | Quip | peer | Quip ÷ peer |\n| --- | --- | --- | --- | --- |");
+    println!("## Maximum sustainable deliveries per second (p99 ≤ {}), ratios\n", us(args.p99_bound_us));
+    println!("Mode: {}\n", report::mode_description(mode));
+    println!("| scenario | pair | numerator | denominator | ratio |\n| --- | --- | --- | --- | --- |");
     for r in &ratios {
+        let (num, den) = (r["numerator"].as_str().unwrap_or(""), r["denominator"].as_str().unwrap_or(""));
         println!(
-            "| {} | {} | {} | {} | {:.2}× |",
+            "| {} | {} ÷ {} | {} | {} | {:.2}× |",
             r["scenario"].as_str().unwrap_or(""),
-            r["peer"].as_str().unwrap_or(""),
-            per_s(r["quip_deliveries_per_s"].as_f64().unwrap_or(0.0)),
-            per_s(r["peer_deliveries_per_s"].as_f64().unwrap_or(0.0)),
+            num,
+            den,
+            per_s(r["numerator_deliveries_per_s"].as_f64().unwrap_or(0.0)),
+            per_s(r["denominator_deliveries_per_s"].as_f64().unwrap_or(0.0)),
             r["ratio"].as_f64().unwrap_or(f64::NAN)
         );
     }
@@ -237,7 +270,7 @@ pub async fn run(args: &SuiteArgs) -> anyhow::Result<()> {
         );
     }
     let date_unix_s = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
-    let suite = Suite { date_unix_s, machine: machine(), records: &records, ratios, targets };
+    let suite = Suite { date_unix_s, mode, machine: machine(), records: &records, ratios, targets };
     let path = args.out_dir.join(format!("suite-{date_unix_s}.json"));
     report::write_json(&path, &suite)?;
     report::write_json(&args.out_dir.join("latest.json"), &suite)?;

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use crate::cpu::Probe;
 use crate::load::{self, LoadOutcome, LoadSpec};
 use crate::stats::Recorder;
 use crate::transport::ChannelSender;
@@ -38,9 +39,10 @@ pub fn good(o: &LoadOutcome, opts: &SweepOpts) -> bool {
 
 /// One line about a point.
 pub fn describe(o: &LoadOutcome) -> String {
-    let [sent, rate, p50, p99, p999, max, got, expected, dropped, failed] = crate::report::figures(o);
+    let [sent, rate, p50, p99, p999, max, got, expected, dropped, failed, server, generator, steal] =
+        crate::report::figures(o);
     format!(
-        "rate {:.0}/s (sent {sent}/s): {rate} deliveries, p50 {p50} p99 {p99} p99.9 {p999} max {max}; delivered {got}/{expected}, dropped {dropped}, failed {failed}",
+        "rate {:.0}/s (sent {sent}/s): {rate} deliveries, p50 {p50} p99 {p99} p99.9 {p999} max {max}; delivered {got}/{expected}, dropped {dropped}, failed {failed}; CPU per delivery: server {server}, generator {generator}; steal {steal}",
         o.rate_target
     )
 }
@@ -53,7 +55,9 @@ pub async fn run(
     base: &LoadSpec,
     opts: &SweepOpts,
     recorder: &Recorder,
+    probe: &Probe,
 ) -> anyhow::Result<(Vec<LoadOutcome>, Option<f64>)> {
+    let sweep = Sweep { senders, per_message, base, opts, recorder, probe };
     let mut points = Vec::new();
     let start = opts.sweep_start.unwrap_or(base.rate);
     let factor = opts.sweep_factor.max(1.1);
@@ -61,7 +65,7 @@ pub async fn run(
     let (mut last_good, mut first_bad) = (None, None);
     // Up from the start while good.
     while rate <= opts.sweep_max {
-        let ok = checked_point(senders, per_message, base, rate, opts, recorder, &mut points).await?;
+        let ok = sweep.checked_point(rate, &mut points).await?;
         if !ok {
             first_bad = Some(rate);
             break;
@@ -73,7 +77,7 @@ pub async fn run(
     if last_good.is_none() {
         rate = start / factor;
         while rate >= start / 1000.0 {
-            if checked_point(senders, per_message, base, rate, opts, recorder, &mut points).await? {
+            if sweep.checked_point(rate, &mut points).await? {
                 last_good = Some(rate);
                 break;
             }
@@ -84,7 +88,7 @@ pub async fn run(
     if let (Some(mut lo), Some(mut hi)) = (last_good, first_bad) {
         for _ in 0..opts.sweep_refine {
             let mid = (lo * hi).sqrt();
-            if checked_point(senders, per_message, base, mid, opts, recorder, &mut points).await? {
+            if sweep.checked_point(mid, &mut points).await? {
                 lo = mid;
                 last_good = Some(mid);
             } else {
@@ -96,41 +100,39 @@ pub async fn run(
     Ok((points, last_good))
 }
 
-/// A point, run again once when bad (a busy shared machine has hiccups; a rate is bad only when it is
-/// bad twice in a row). Both runs are kept.
-async fn checked_point(
-    senders: &[ChannelSender],
+/// What every point of one sweep shares.
+struct Sweep<'a> {
+    senders: &'a [ChannelSender],
     per_message: f64,
-    base: &LoadSpec,
-    rate: f64,
-    opts: &SweepOpts,
-    recorder: &Recorder,
-    points: &mut Vec<LoadOutcome>,
-) -> anyhow::Result<bool> {
-    for _ in 0..2 {
-        let o = point(senders, per_message, base, rate, recorder).await?;
-        let ok = good(&o, opts);
-        points.push(o);
-        if ok {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+    base: &'a LoadSpec,
+    opts: &'a SweepOpts,
+    recorder: &'a Recorder,
+    probe: &'a Probe,
 }
 
-async fn point(
-    senders: &[ChannelSender],
-    per_message: f64,
-    base: &LoadSpec,
-    rate: f64,
-    recorder: &Recorder,
-) -> anyhow::Result<LoadOutcome> {
-    let spec = LoadSpec { rate, ..*base };
-    let o = load::run(senders, per_message, &spec, recorder).await?;
-    eprintln!("  {}", describe(&o));
-    if !o.sustained() {
-        // Let a backlog drain before the next point.
-        tokio::time::sleep(Duration::from_secs(2)).await;
+impl Sweep<'_> {
+    /// A point, run again once when bad (a busy shared machine has hiccups; a rate is bad only when it is
+    /// bad twice in a row). Both runs are kept.
+    async fn checked_point(&self, rate: f64, points: &mut Vec<LoadOutcome>) -> anyhow::Result<bool> {
+        for _ in 0..2 {
+            let o = self.point(rate).await?;
+            let ok = good(&o, self.opts);
+            points.push(o);
+            if ok {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
-    Ok(o)
+
+    async fn point(&self, rate: f64) -> anyhow::Result<LoadOutcome> {
+        let spec = LoadSpec { rate, ..*self.base };
+        let o = load::run(self.senders, self.per_message, &spec, self.recorder, self.probe).await?;
+        eprintln!("  {}", describe(&o));
+        if !o.sustained() {
+            // Let a backlog drain before the next point.
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+        Ok(o)
+    }
 }

@@ -1,8 +1,9 @@
 //! The systems under test, behind one small interface: set up users and channels, send on a channel,
 //! record deliveries. One module per peer: Quip over QUIC (`quip`), Socket.IO v4 for the bridge and the
-//! Node peer (`socketio`), NATS core (`nats`). `topology` says who sends where and records deliveries; the
+//! Node peers (`socketio`), NATS core (`nats`), NATS JetStream (`jetstream`). `topology` says who sends where and records deliveries; the
 //! peers' harnesses hand their senders to this module, which wraps them as [`ChannelSender`]s.
 
+pub mod jetstream;
 pub mod nats;
 pub mod quip;
 pub mod socketio;
@@ -16,16 +17,19 @@ pub enum ChannelSender {
     Quip(quip_sdk::Client, u64),
     SocketIo(socketio::SioClient, u64),
     Nats(async_nats::Client, async_nats::Subject),
+    JetStream(async_nats::Client, async_nats::Subject),
 }
 
 impl ChannelSender {
     /// Sends one message; returns once the peer acknowledged it (Quip: durable; Socket.IO: the server's
-    /// ack; NATS core: handed to the client's write buffer, as NATS core acknowledges nothing).
+    /// ack; NATS core: handed to the client's write buffer, as NATS core acknowledges nothing; JetStream:
+    /// the stream's ack, once the message is stored).
     pub async fn send(self, text: String) -> anyhow::Result<()> {
         match self {
             ChannelSender::Quip(client, conv) => quip::send(&client, conv, text).await,
             ChannelSender::SocketIo(client, conv) => socketio::send(&client, conv, text).await,
             ChannelSender::Nats(client, subject) => Ok(client.publish(subject, text.into()).await?),
+            ChannelSender::JetStream(client, subject) => jetstream::publish(&client, subject, text).await,
         }
     }
 }
@@ -36,6 +40,7 @@ pub enum Harness {
     Quip(quip::QuipHarness),
     SocketIo(socketio::SioHarness),
     Nats(nats::NatsHarness),
+    JetStream(jetstream::JetStreamHarness),
 }
 
 impl Harness {
@@ -46,6 +51,9 @@ impl Harness {
                 h.senders().iter().map(|(c, conv)| ChannelSender::SocketIo(c.clone(), *conv)).collect()
             }
             Harness::Nats(h) => h.senders().iter().map(|(c, s)| ChannelSender::Nats(c.clone(), s.clone())).collect(),
+            Harness::JetStream(h) => {
+                h.senders().iter().map(|(c, s)| ChannelSender::JetStream(c.clone(), s.clone())).collect()
+            }
         }
     }
 
@@ -54,6 +62,7 @@ impl Harness {
             Harness::Quip(h) => h.close().await,
             Harness::SocketIo(h) => h.close().await,
             Harness::Nats(h) => h.close().await,
+            Harness::JetStream(h) => h.close().await,
         }
     }
 }

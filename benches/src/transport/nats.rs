@@ -22,23 +22,7 @@ impl NatsHarness {
         topology: &Topology,
         recorder: Arc<Recorder>,
     ) -> anyhow::Result<Self> {
-        let url = format!("nats://{addr}");
-        let clients: Vec<async_nats::Client> = futures_util::stream::iter(0..topology.users)
-            .map(|u| {
-                let url = url.clone();
-                async move {
-                    async_nats::ConnectOptions::new()
-                        .name(Topology::user(u))
-                        // The default (64) would push back on an open-loop sender long before the server.
-                        .client_capacity(65_536)
-                        .subscription_capacity(65_536)
-                        .connect(url)
-                        .await
-                }
-            })
-            .buffered(super::quip::CONNECT_CONCURRENCY)
-            .try_collect()
-            .await?;
+        let clients = connect_all(addr, topology.users).await?;
         for (u, channels) in topology.inbound().into_iter().enumerate() {
             let sink = Sink::new(u, channels.clone(), recorder.clone());
             for c in channels {
@@ -70,6 +54,30 @@ impl NatsHarness {
     }
 }
 
-fn subject(channel: usize) -> String {
+/// A connection per user (named after it), a few at a time.
+pub(super) async fn connect_all(addr: std::net::SocketAddr, users: usize) -> anyhow::Result<Vec<async_nats::Client>> {
+    let url = format!("nats://{addr}");
+    let clients = futures_util::stream::iter(0..users)
+        .map(|u| {
+            let url = url.clone();
+            async move {
+                async_nats::ConnectOptions::new()
+                    .name(Topology::user(u))
+                    // The default (64) would push back on an open-loop sender long before the server.
+                    .client_capacity(65_536)
+                    .subscription_capacity(65_536)
+                    // JetStream's publish acks wait in the server's queue under load, like any request.
+                    .request_timeout(Some(std::time::Duration::from_secs(30)))
+                    .connect(url)
+                    .await
+            }
+        })
+        .buffered(super::quip::CONNECT_CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok(clients)
+}
+
+pub(super) fn subject(channel: usize) -> String {
     format!("bench.{channel}")
 }
