@@ -2,12 +2,9 @@
 //! Runs on the writer thread right after each commit, so events leave in commit order, and never
 //! waits: a full session queue is the hub's slow-consumer path, not the writer's problem.
 //!
-//! Unread counts are computed here, from the store, right after the commit that changed them and before
-//! the next one, so an `UnreadEvent` always matches the committed state. That costs a few point reads per
-//! conversation of the reader on the writer thread, once per batch per reader, and only when the reader
-//! has a device online.
+//! Unread counts come computed from the writer (`Committed::Unread`, right after the batch that moved a
+//! read watermark), only for readers with a device online (`Publish::reaches`).
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use quip_protocol::family::conversations::{ConversationChange, ConversationEvent};
@@ -16,7 +13,7 @@ use quip_protocol::family::receipts::{ReceiptEvent, ReceiptKind, UnreadEvent};
 
 use crate::hub::{Hub, Outbound};
 use crate::wire::{delivery_frame, frame};
-use quip_store::model::{self, ConvId, UserId};
+use quip_store::model::{self, UserId};
 use quip_store::{Committed, ConvChange, Publish, Store};
 
 mod receipts;
@@ -57,10 +54,11 @@ impl HubPublisher {
 }
 
 impl Publish for HubPublisher {
+    fn reaches(&self, user: &str) -> bool {
+        self.hub.sessions_of(user).is_some()
+    }
+
     fn publish(&self, events: Vec<Committed>) {
-        // Readers whose read watermark moved in this batch: (user, conversation), each once.
-        let mut read_moved: Vec<(UserId, ConvId)> = Vec::new();
-        let mut seen = HashSet::new();
         for event in events {
             match event {
                 Committed::Message { msg, members, received } => {
@@ -120,7 +118,7 @@ impl Publish for HubPublisher {
                     let audience = self.receipts.audience(&self.store, conv, &user, from, up_to, &members);
                     let event = ReceiptEvent {
                         conversation_id: conv,
-                        user_id: user.clone(),
+                        user_id: user,
                         kind: match kind {
                             model::ReceiptKind::Delivered => ReceiptKind::Delivered,
                             model::ReceiptKind::Read => ReceiptKind::Read,
@@ -129,9 +127,11 @@ impl Publish for HubPublisher {
                         at_ms,
                     };
                     self.hub.deliver(&audience, &Outbound::Event(frame(0, event)));
-                    if kind == model::ReceiptKind::Read && seen.insert((user.clone(), conv)) {
-                        read_moved.push((user, conv));
-                    }
+                }
+                Committed::Unread { user, conv, unread, total } => {
+                    // Every device of the reader: badges stay in step across devices.
+                    let event = UnreadEvent { conversation_id: conv, unread, total };
+                    self.hub.deliver(&[user], &Outbound::Event(frame(0, event)));
                 }
                 Committed::Edited { msg, members } => {
                     let event = MessageEditedEvent {
@@ -167,28 +167,5 @@ impl Publish for HubPublisher {
                 }
             }
         }
-        for (user, conv) in read_moved {
-            self.publish_unread(&user, conv);
-        }
-    }
-}
-
-impl HubPublisher {
-    /// Tells every device of `user` their unread count in `conv` and their total (badges stay in sync
-    /// across devices). Skipped when none of their devices is online.
-    fn publish_unread(&self, user: &str, conv: ConvId) {
-        if self.hub.sessions_of(user).is_none() {
-            return;
-        }
-        let counts = match self.store.unread_counts(user, &[conv]) {
-            Ok(counts) => counts,
-            Err(e) => {
-                tracing::warn!(error = %e, user, conv, "unread count not published");
-                return;
-            }
-        };
-        let unread = counts.conversations.first().map_or(0, |(_, n)| *n);
-        let event = UnreadEvent { conversation_id: conv, unread, total: counts.total };
-        self.hub.deliver(&[user.to_owned()], &Outbound::Event(frame(0, event)));
     }
 }

@@ -84,7 +84,8 @@ pub async fn send(ctx: Arc<Ctx>, request_id: u64, m: SendMessage) {
     let started = std::time::Instant::now();
     let msg = NewMessage {
         conv: m.conversation_id,
-        sender: sender(&ctx).await,
+        // The writer stores the sender's current profile with the message (its cache, no read here).
+        sender: Sender { id: ctx.who.user.clone(), ..Sender::default() },
         client_msg_id: m.client_msg_id,
         kind: convert::message_kind_to_rec(m.kind),
         text: m.text,

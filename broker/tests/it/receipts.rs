@@ -7,7 +7,7 @@ use crate::common;
 use std::time::Duration;
 
 use crate::common::{RawClient, TestBroker, direct, group, login};
-use quip_protocol::family::conversations::{Conversation, GetConversation, ListConversations};
+use quip_protocol::family::conversations::{Conversation, GetConversation, ListConversations, RemoveMember};
 use quip_protocol::family::messages::{MessageAck, SendMessage};
 use quip_protocol::family::receipts::{
     GetReceipts, GetUnreadCounts, MarkDelivered, MarkRead, MessageReceipts, ReceiptEvent, ReceiptKind, UnreadCounts,
@@ -407,6 +407,47 @@ async fn unread_counts_follow_reads_sends_devices_deletions_and_restarts() {
     assert_eq!(conversation(&mut bob, conv).await.unread, 1);
     read_up_to(&mut bob, with_carol, 2).await;
     assert_eq!(unread(&mut bob, &[]).await.total, 1);
+}
+
+/// The next UnreadEvent for `conv`: (unread there, total).
+async fn unread_event(c: &mut RawClient, conv: u64) -> (u32, u32) {
+    until(c, |b| match b {
+        ServerBody::UnreadEvent(u) if u.conversation_id == conv => Some((u.unread, u.total)),
+        _ => None,
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unread_totals_follow_the_readers_conversations_as_they_join_and_leave() {
+    let broker = TestBroker::start().await;
+    let mut alice = login(&broker, "alice", "phone").await;
+    let mut carol = login(&broker, "carol", "phone").await;
+    let mut bob = login(&broker, "bob", "phone").await;
+    let conv = direct(&mut alice, "bob").await;
+    send(&mut alice, conv, "a1").await;
+    send(&mut alice, conv, "a2").await;
+    read_up_to(&mut bob, conv, 1).await;
+    assert_eq!(unread_event(&mut bob, conv).await, (1, 1));
+
+    // A group bob is added to after that counts in his total from its first message.
+    let team = group(&mut carol, &["bob"]).await;
+    send(&mut carol, team, "c1").await;
+    send(&mut carol, team, "c2").await;
+    read_up_to(&mut bob, conv, 2).await;
+    assert_eq!(unread_event(&mut bob, conv).await, (0, 2));
+    // Bob's own send reads the group.
+    send(&mut bob, team, "b1").await;
+    assert_eq!(unread_event(&mut bob, team).await, (0, 0));
+
+    // Removed from the group, its messages no longer count.
+    send(&mut carol, team, "c3").await;
+    let removed = RemoveMember { conversation_id: team, user_id: "bob".into() };
+    assert!(matches!(carol.call(removed).await, ServerBody::Done(_) | ServerBody::ConversationInfo(_)));
+    send(&mut alice, conv, "a3").await;
+    read_up_to(&mut bob, conv, 3).await;
+    assert_eq!(unread_event(&mut bob, conv).await, (0, 0));
+    assert_eq!(unread(&mut bob, &[]).await.total, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

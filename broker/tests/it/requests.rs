@@ -5,7 +5,7 @@ use crate::common;
 use crate::common::{RawClient, TestBroker, login};
 use quip_protocol::family::conversations::{ConversationContext, CreateGroup, GetConversation, OpenDirect};
 use quip_protocol::family::messages::{Direction, GetHistory, GetMessage, SendMessage};
-use quip_protocol::family::session::Ping;
+use quip_protocol::family::session::{Ping, UpdateProfile};
 use quip_protocol::{ErrorCode, ServerBody};
 
 async fn open(c: &mut RawClient, peer: &str, context: Option<ConversationContext>) -> (u64, bool) {
@@ -165,6 +165,25 @@ async fn groups_deliver_to_members_only() {
         }
     }
     assert!(eve.event_within(std::time::Duration::from_millis(300)).await.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_keeps_its_senders_profile_as_it_was_when_sent() {
+    let broker = TestBroker::start().await;
+    let mut alice = login(&broker, "alice", "phone").await;
+    let (conv, _) = open(&mut alice, "bob", None).await;
+    alice.call(send(conv, "p-1", "before")).await;
+    let renamed = UpdateProfile { display_name: Some("Alice B.".into()), ..UpdateProfile::default() };
+    assert!(matches!(alice.call(renamed).await, ServerBody::Users(_)));
+    alice.call(send(conv, "p-2", "after")).await;
+
+    let ServerBody::HistoryPage(page) =
+        alice.call(GetHistory { conversation_id: conv, anchor_seq: 0, direction: Direction::Forward, limit: 10 }).await
+    else {
+        panic!()
+    };
+    let names: Vec<_> = page.messages.iter().map(|m| (m.text.as_str(), m.sender.display_name.as_deref())).collect();
+    assert_eq!(names, [("before", Some("ALICE")), ("after", Some("Alice B."))]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,6 +15,8 @@ use crate::model::{
 #[derive(Debug, Clone, Default)]
 pub struct NewMessage {
     pub conv: ConvId,
+    /// Who sends it. A user's send (`Writer::send`) stores the sender's profile as it is at commit, so
+    /// only the id matters there; server-written notes keep what is given.
     pub sender: Sender,
     pub client_msg_id: String,
     pub kind: MessageKind,
@@ -98,6 +100,14 @@ pub enum Committed {
         at_ms: u64,
         members: Arc<[UserId]>,
     },
+    /// After a batch that moved `user`'s read watermark in `conv`: their unread count there and their
+    /// total over all their conversations (only for users the publisher reaches, `Publish::reaches`).
+    Unread {
+        user: UserId,
+        conv: ConvId,
+        unread: u32,
+        total: u32,
+    },
     /// A message's text was replaced.
     Edited {
         msg: Arc<StoredMessage>,
@@ -153,4 +163,10 @@ pub enum ConvChange {
 /// Receives what each batch committed, on the writer thread, in commit order. Must not block.
 pub trait Publish: Send + 'static {
     fn publish(&self, events: Vec<Committed>);
+
+    /// Whether events for `user` reach anyone now (a device online); the writer skips the work of
+    /// events nobody would get (`Committed::Unread`).
+    fn reaches(&self, _user: &str) -> bool {
+        true
+    }
 }

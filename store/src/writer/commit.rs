@@ -32,7 +32,7 @@ impl State {
             if cmds.is_empty() {
                 continue;
             }
-            let events = self.commit(cmds.drain(..));
+            let events = self.commit(cmds.drain(..), &publisher);
             if !events.is_empty() {
                 publisher.publish(events);
             }
@@ -42,7 +42,7 @@ impl State {
     }
 
     /// Applies the commands to one batch, writes it, then answers every command.
-    fn commit(&mut self, cmds: impl Iterator<Item = WriteCmd>) -> Vec<Committed> {
+    fn commit(&mut self, cmds: impl Iterator<Item = WriteCmd>, publisher: &impl Publish) -> Vec<Committed> {
         let mut batch = WriteBatch::default();
         let mut pending = Pending::default();
         for cmd in cmds {
@@ -57,16 +57,21 @@ impl State {
             tracing::error!(error = %e, "writer: batch write failed; nothing in it is acknowledged");
             return self.fail(pending, e.into());
         }
-        metrics::histogram!("quip_store_write_seconds").record(started.elapsed().as_secs_f64());
-        metrics::histogram!("quip_store_batch_size").record(size as f64);
+        self.write_seconds.record(started.elapsed().as_secs_f64());
+        self.batch_size.record(size as f64);
         self.store.committed_lsn.store(self.next_lsn - 1, Ordering::Release);
         for reply in pending.replies {
             reply(Ok(()));
         }
+        let unread = self.unread_events(std::mem::take(&mut pending.read_moved), publisher);
+        pending.events.extend(unread);
         if self.heads.len() > CACHE_LIMIT
             || self.members.len() > CACHE_LIMIT
             || self.receipts.len() > CACHE_LIMIT
             || self.device_receipts.len() > CACHE_LIMIT
+            || self.profiles.len() > CACHE_LIMIT
+            || self.blocked_by.len() > CACHE_LIMIT
+            || self.user_convs.len() > CACHE_LIMIT
         {
             self.clear_caches();
         }
@@ -112,6 +117,10 @@ impl State {
             WriteCmd::PutProfile { profile, reply } => {
                 let result =
                     self.store.cf(keys::USERS).map(|cf| batch.put_cf(&cf, profile.id.as_bytes(), encode(&profile)));
+                if result.is_ok() {
+                    // A failed batch clears every cache, so this never outlives an unwritten profile.
+                    self.profiles.insert(profile.id.clone(), Some(profile.sender()));
+                }
                 pending.reply(reply, result);
             }
             WriteCmd::Receipt { mark, reply } => {

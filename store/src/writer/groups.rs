@@ -64,6 +64,7 @@ impl State {
                 batch.delete_cf(&user_convs_cf, keys::user_conv_key(user, conv));
             }
         }
+        self.note_user_conv(user, conv, rec.is_some());
         pending.member_recs.insert((conv, user.to_owned()), rec);
         Ok(())
     }

@@ -16,7 +16,7 @@ impl State {
         &mut self,
         batch: &mut WriteBatch,
         pending: &mut Pending,
-        msg: NewMessage,
+        mut msg: NewMessage,
         now_ms: u64,
     ) -> Result<(Ack, bool), StoreError> {
         let members = self.members_of(msg.conv)?;
@@ -44,6 +44,7 @@ impl State {
             }
         }
         let reply_preview = self.reply_preview(pending, msg.conv, msg.reply_to)?;
+        msg.sender = self.sender_snapshot(&msg.sender.id)?;
         let stored = self.write_message(batch, pending, msg, reply_preview, now_ms, members.clone())?;
         let ack = Ack { conv: stored.conv, msg_id: stored.id, seq: stored.seq, created_at_ms: now_ms };
         batch.put_cf(&self.store.cf(keys::IDEM)?, &idem, encode(&ack));
@@ -167,6 +168,9 @@ impl State {
             let rec = MemberRec { role: *role, joined_at_ms: meta.created_at_ms };
             batch.put_cf(&members_cf, keys::member_key(conv, user), encode(&rec));
             batch.put_cf(&user_convs_cf, keys::user_conv_key(user, conv), []);
+        }
+        for (user, _) in &members {
+            self.note_user_conv(user, conv, true);
         }
         self.next_conv_id += 1;
         let list: Arc<[UserId]> = members.into_iter().map(|(u, _)| u).collect();

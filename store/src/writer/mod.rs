@@ -16,7 +16,8 @@
 //!
 //! The files: `cmd.rs` what the writer is asked and what it publishes, `log.rs` the write boundary (the
 //! trait a cluster's log will implement), `handle.rs` the handle every requester holds, `state.rs` the thread's counters and caches, `commit.rs` one batch from queue to
-//! disk, `messages.rs` appends and new conversations; then one file per command family.
+//! disk, `messages.rs` appends and new conversations, `unread.rs` the unread counts a batch changed; then one
+//! file per command family.
 
 mod cmd;
 mod commit;
@@ -29,6 +30,7 @@ mod receipts;
 mod requests;
 mod settings;
 mod state;
+mod unread;
 
 pub use cmd::{Committed, ConvChange, Mark, NewMessage, Publish, WriteCmd};
 pub use handle::Writer;

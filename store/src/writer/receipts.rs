@@ -112,6 +112,9 @@ impl State {
             batch.delete_cf(cf, old);
         }
         for k in steps {
+            if k == ReceiptKind::Read && !pending.read_moved.iter().any(|(u, c)| *c == conv && u == user) {
+                pending.read_moved.push((user.to_owned(), conv));
+            }
             batch.put_cf(cf, keys::step_key(conv, user, k, to), u64_key(now_ms));
             pending.events.push(Committed::Receipt {
                 conv,

@@ -92,6 +92,7 @@ impl State {
             batch.delete_cf(&cf, key);
         }
         pending.blocks.insert((blocker.clone(), blocked.clone()), block);
+        self.note_block(&blocker, &blocked, block);
         // The blocker's devices learn through their direct conversation with that user, if there is one.
         if let Some(conv) = self.store.direct(&keys::direct_key(&blocker, &blocked, None))? {
             pending.events.push(Committed::ConvChanged {

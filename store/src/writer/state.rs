@@ -1,6 +1,6 @@
 //! The writer thread's own state: every counter, and caches of what it reads on each send.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use rocksdb::WriteOptions;
@@ -9,8 +9,8 @@ use super::cmd::{Committed, Reply};
 use crate::config::{Durability, StoreConfig};
 use crate::keys;
 use crate::model::{
-    Ack, ConvHead, ConvId, ConvKind, ConvMeta, MemberRec, ReactionRec, Seq, StoredMessage, UserId, UserSettings,
-    Watermarks,
+    Ack, ConvHead, ConvId, ConvKind, ConvMeta, MemberRec, ReactionRec, Sender, Seq, StoredMessage, UserId,
+    UserSettings, Watermarks,
 };
 use crate::{Store, StoreError};
 
@@ -32,6 +32,16 @@ pub(super) struct State {
     pub(super) receipts: HashMap<(ConvId, UserId), Watermarks>,
     /// Watermarks per (conversation, member, device).
     pub(super) device_receipts: HashMap<(ConvId, UserId, String), Watermarks>,
+    /// Senders' current profiles (`None`: no profile), for the snapshot stored with each message. Every
+    /// profile write goes through this writer, so the cache is written through and never stale.
+    pub(super) profiles: HashMap<UserId, Option<Sender>>,
+    /// Whom each user has blocked (direct sends check both ways), written through like the others.
+    pub(super) blocked_by: HashMap<UserId, HashSet<UserId>>,
+    /// Each user's conversations in id order (for unread totals), written through like the others.
+    pub(super) user_convs: HashMap<UserId, Vec<ConvId>>,
+    /// Metric handles, resolved once.
+    pub(super) write_seconds: metrics::Histogram,
+    pub(super) batch_size: metrics::Histogram,
 }
 
 /// Answers one command once the batch's fate is known.
@@ -57,6 +67,8 @@ pub(super) struct Pending {
     pub(super) settings: HashMap<(UserId, ConvId), UserSettings>,
     /// Blocks set (true) or lifted (false) in this batch: (blocker, blocked).
     pub(super) blocks: HashMap<(UserId, UserId), bool>,
+    /// Readers whose read watermark moved in this batch, each (user, conversation) once.
+    pub(super) read_moved: Vec<(UserId, ConvId)>,
 }
 
 impl Pending {
@@ -88,6 +100,11 @@ impl State {
             direct: HashMap::new(),
             receipts: HashMap::new(),
             device_receipts: HashMap::new(),
+            profiles: HashMap::new(),
+            blocked_by: HashMap::new(),
+            user_convs: HashMap::new(),
+            write_seconds: metrics::histogram!("quip_store_write_seconds"),
+            batch_size: metrics::histogram!("quip_store_batch_size"),
         })
     }
 
@@ -97,6 +114,20 @@ impl State {
         self.direct.clear();
         self.receipts.clear();
         self.device_receipts.clear();
+        self.profiles.clear();
+        self.blocked_by.clear();
+        self.user_convs.clear();
+    }
+
+    /// What a new message of `user` stores as its sender: their profile as it is now (only the id when
+    /// they have none).
+    pub(super) fn sender_snapshot(&mut self, user: &str) -> Result<Sender, StoreError> {
+        if let Some(cached) = self.profiles.get(user) {
+            return Ok(cached.clone().unwrap_or_else(|| Sender { id: user.to_owned(), ..Sender::default() }));
+        }
+        let found = self.store.profile(user)?.map(|p| p.sender());
+        self.profiles.insert(user.to_owned(), found.clone());
+        Ok(found.unwrap_or_else(|| Sender { id: user.to_owned(), ..Sender::default() }))
     }
 
     pub(super) fn members_of(&mut self, conv: ConvId) -> Result<Arc<[UserId]>, StoreError> {
@@ -134,10 +165,29 @@ impl State {
     }
 
     /// Whether `blocker` has blocked `blocked`, this batch included.
-    pub(super) fn blocks(&self, pending: &Pending, blocker: &str, blocked: &str) -> Result<bool, StoreError> {
-        match pending.blocks.get(&(blocker.to_owned(), blocked.to_owned())) {
-            Some(b) => Ok(*b),
-            None => self.store.has_blocked(blocker, blocked),
+    pub(super) fn blocks(&mut self, pending: &Pending, blocker: &str, blocked: &str) -> Result<bool, StoreError> {
+        if !pending.blocks.is_empty()
+            && let Some(b) = pending.blocks.get(&(blocker.to_owned(), blocked.to_owned()))
+        {
+            return Ok(*b);
+        }
+        if let Some(set) = self.blocked_by.get(blocker) {
+            return Ok(set.contains(blocked));
+        }
+        let set: HashSet<UserId> = self.store.blocked_by(blocker)?.into_iter().map(|(u, _)| u).collect();
+        let found = set.contains(blocked);
+        self.blocked_by.insert(blocker.to_owned(), set);
+        Ok(found)
+    }
+
+    /// Keeps the block cache in step with a block set or lifted in the current batch.
+    pub(super) fn note_block(&mut self, blocker: &str, blocked: &str, block: bool) {
+        if let Some(set) = self.blocked_by.get_mut(blocker) {
+            if block {
+                set.insert(blocked.to_owned());
+            } else {
+                set.remove(blocked);
+            }
         }
     }
 }
