@@ -27,12 +27,28 @@ pub struct Delivery {
     broker: Arc<Broker>,
     user: String,
     delivered: HashMap<ConvId, Seq>,
+    /// Frames queued for the next write (`flush`).
     buf: Vec<u8>,
+    /// Metric handles, resolved once per session rather than on every delivery.
+    deliveries: metrics::Counter,
+    latency: metrics::Histogram,
 }
 
 impl Delivery {
     pub fn new(broker: Arc<Broker>, user: String) -> Self {
-        Self { broker, user, delivered: HashMap::new(), buf: Vec::new() }
+        Self {
+            broker,
+            user,
+            delivered: HashMap::new(),
+            buf: Vec::new(),
+            deliveries: metrics::counter!("quip_deliveries_total"),
+            latency: metrics::histogram!("quip_send_deliver_seconds"),
+        }
+    }
+
+    /// Whether enough is queued that the next frames should wait for a write.
+    pub fn buffered_enough(&self) -> bool {
+        self.buf.len() >= WRITE_CHUNK
     }
 
     async fn blocking<T: Send + 'static>(
@@ -137,7 +153,8 @@ impl Delivery {
         Ok(count)
     }
 
-    async fn flush(&mut self, events: &mut quinn::SendStream) -> anyhow::Result<()> {
+    /// Writes what is queued, in one stream write.
+    pub async fn flush(&mut self, events: &mut quinn::SendStream) -> anyhow::Result<()> {
         if !self.buf.is_empty() {
             events.write_all(&self.buf).await?;
             self.buf.clear();
@@ -145,7 +162,7 @@ impl Delivery {
         Ok(())
     }
 
-    /// A frame from the hub.
+    /// Queues a frame from the hub for the next `flush` (a gap is filled from the store first, in order).
     pub async fn deliver(&mut self, events: &mut quinn::SendStream, out: Outbound) -> anyhow::Result<()> {
         match out {
             Outbound::Message { conv, seq, frame, since } => {
@@ -154,16 +171,15 @@ impl Delivery {
                     Some(d) if seq > d + 1 => {
                         // Rare (a gap): boxed so that the session's task is not as large as a replay.
                         Box::pin(self.replay_range(events, conv, d, seq - 1, false)).await?;
-                        self.flush(events).await?;
                     }
                     _ => {}
                 }
-                events.write_all(&frame).await?;
+                self.buf.extend_from_slice(&frame);
                 self.delivered.insert(conv, seq);
-                metrics::counter!("quip_deliveries_total").increment(1);
-                metrics::histogram!("quip_send_deliver_seconds").record(since.elapsed().as_secs_f64());
+                self.deliveries.increment(1);
+                self.latency.record(since.elapsed().as_secs_f64());
             }
-            Outbound::Event(frame) => events.write_all(&frame).await?,
+            Outbound::Event(frame) => self.buf.extend_from_slice(&frame),
             Outbound::Close(_) => {}
         }
         Ok(())

@@ -181,6 +181,7 @@ async fn run(broker: Arc<Broker>, conn: quinn::Connection, s: handshake::Accepte
             .in_current_span(),
         );
         let mut expires_at = expires_at;
+        let queue_depth = metrics::histogram!("quip_outbound_queue_depth");
         let goodbye = loop {
             let expiry = tokio::time::sleep(until(expires_at));
             tokio::select! {
@@ -203,8 +204,25 @@ async fn run(broker: Arc<Broker>, conn: quinn::Connection, s: handshake::Accepte
                 out = out_rx.recv() => match out {
                     Some(Outbound::Close(goodbye)) => break goodbye,
                     Some(out) => {
-                        metrics::histogram!("quip_outbound_queue_depth").record(out_rx.len() as f64);
+                        queue_depth.record(out_rx.len() as f64);
                         delivery.deliver(&mut events, out).await?;
+                        // What else is queued already goes out in the same stream write: one wake-up of
+                        // the connection and, usually, one packet for a message and the events it caused.
+                        let mut closing = None;
+                        while !delivery.buffered_enough() {
+                            match out_rx.try_recv() {
+                                Ok(Outbound::Close(goodbye)) => {
+                                    closing = Some(goodbye);
+                                    break;
+                                }
+                                Ok(out) => delivery.deliver(&mut events, out).await?,
+                                Err(_) => break,
+                            }
+                        }
+                        delivery.flush(&mut events).await?;
+                        if let Some(goodbye) = closing {
+                            break goodbye;
+                        }
                     }
                     None => break Goodbye::default(),
                 },
