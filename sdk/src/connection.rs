@@ -118,7 +118,7 @@ impl<T: Transport> Driver<T> {
 
     /// One session, from its `Welcome` until it ends.
     async fn run_session(&mut self, live: Live) -> SessionEnd {
-        let Live { welcome, mut control_send, mut control, events, mut closed, close } = live;
+        let Live { welcome, mut control_send, mut control, events, mut closed, close, multiplexed } = live;
         let resumed = welcome.resuming;
         // A broker announcing no limit is held to the smallest one a broker may configure.
         let max_frame = welcome.max_frame_size.max(MIN_FRAME_SIZE);
@@ -199,6 +199,11 @@ impl<T: Transport> Driver<T> {
                     }
                     _ = ticker.tick() => {
                         inflight.sweep();
+                        // A gateway's sessions share one connection, which QUIC's keep-alives keep alive
+                        // (`transport.rs`): a ping per session would only cost both ends CPU while idle.
+                        if multiplexed {
+                            continue;
+                        }
                         let ping = ClientFrame::new(inflight.next_id(), quip_protocol::family::session::Ping { nonce: 0 });
                         if let Err(WriteError::Io(e)) = write_frame(&mut control_send, &ping, max_frame).await {
                             break SessionEnd::lost(format!("heartbeat: {e}"));

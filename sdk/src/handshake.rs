@@ -37,6 +37,8 @@ pub(crate) struct Live {
     pub(crate) events: BoxFuture<'static, Result<BoxRead, Error>>,
     pub(crate) closed: BoxFuture<'static, CloseInfo>,
     pub(crate) close: CloseFn,
+    /// One of many sessions on a shared connection (a gateway's).
+    pub(crate) multiplexed: bool,
 }
 
 /// The `Hello` for `token`/`device_id`, resuming from `tracker` when `resume` (trimmed to the most active
@@ -111,7 +113,7 @@ async fn handshake<T: Transport>(transport: &T, config: &ClientConfig, mut hello
         close(close_code::PROTOCOL_ERROR as u32, "unsupported protocol version");
         return Err(Error::Protocol(format!("the broker speaks protocol version {}", welcome.protocol_version)));
     }
-    Ok(Live { welcome, control_send, control, events, closed, close })
+    Ok(Live { welcome, control_send, control, events, closed, close, multiplexed })
 }
 
 /// The error for a handshake cut short: what the broker's close code says, if it closed on purpose.
