@@ -125,6 +125,7 @@ impl Publish for HubPublisher {
                         },
                         up_to_seq: up_to,
                         at_ms,
+                        from_seq: from,
                     };
                     self.hub.deliver(&audience, &Outbound::Event(frame(0, event)));
                 }

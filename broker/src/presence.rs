@@ -267,6 +267,17 @@ impl Presence {
         Self { inner: Arc::new(inner) }
     }
 
+    /// Whether `user` counts as online now (a live session, or one lost within the grace period),
+    /// whatever status they show others: for the app's backend (quipd's admin API).
+    pub fn is_online(&self, user: &str) -> bool {
+        self.inner.users.lock(user).get(user).is_some_and(|s| s.online)
+    }
+
+    /// How many users count as online now (passive sessions, requests alone, never count).
+    pub fn online_count(&self) -> usize {
+        self.inner.users.sum(|users| users.values().filter(|s| s.online).count())
+    }
+
     /// A session of `user` is connected (call after it is registered with the hub). The user's
     /// contacts hear that they came online, unless they already counted as online (another device, or
     /// a reconnect within the grace period). Keep the returned value for as long as the session lives.

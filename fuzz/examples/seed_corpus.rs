@@ -200,6 +200,7 @@ fn client_bodies() -> Vec<ClientBody> {
             datagrams: true,
             resume: Some(resume()),
             multiplexed: false,
+            passive: false,
         }
         .into(),
         RefreshToken { token: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSIsImV4cCI6OX0.c2ln".into() }.into(),
@@ -247,6 +248,7 @@ fn client_bodies() -> Vec<ClientBody> {
             attachments: vec![attachment()],
             reply_to: 998,
             metadata: vec![KeyValue::new("listingId", "l-9")],
+            leave_read_state: false,
         }
         .into(),
         EditMessage { message_id: 1_001, text: "Is the bike still available?".into() }.into(),
@@ -403,8 +405,15 @@ fn server_bodies() -> Vec<ServerBody> {
             at_ms: NOW,
         }
         .into(),
-        ReceiptEvent { conversation_id: 42, user_id: "bob".into(), kind: ReceiptKind::Read, up_to_seq: 18, at_ms: NOW }
-            .into(),
+        ReceiptEvent {
+            conversation_id: 42,
+            user_id: "bob".into(),
+            kind: ReceiptKind::Read,
+            up_to_seq: 18,
+            at_ms: NOW,
+            from_seq: 15,
+        }
+        .into(),
         UnreadEvent { conversation_id: 42, unread: 3, total: 6 }.into(),
         TypingEvent { conversation_id: 42, user_id: "bob".into(), active: true, expires_in_ms: 5_000 }.into(),
         PresenceEvent { presence: presence() }.into(),
@@ -430,6 +439,8 @@ fn server_bodies() -> Vec<ServerBody> {
         ProfileEvent { user: profile() }.into(),
         Announcement { text: "Maintenance at 02:00 UTC".into(), conversation_id: 0, at_ms: NOW }.into(),
         EventStreamOpen { control_stream_id: 0, session_id: 0x51d }.into(),
+        AppEvent { name: "order:updated".into(), data: r#"{"orderId":"o-77","status":"shipped"}"#.into(), at_ms: NOW }
+            .into(),
     ]
 }
 

@@ -23,7 +23,7 @@ use quip_protocol::family::messages::{
 };
 use quip_protocol::family::presence::{PresenceStatus, SetPresence, Typing, TypingEvent, WatchPresence};
 use quip_protocol::family::receipts::{MarkRead, ReceiptEvent, ReceiptKind};
-use quip_protocol::family::session::{GetUsers, Hello, Ping, RefreshToken, UpdateProfile, Welcome};
+use quip_protocol::family::session::{AppEvent, GetUsers, Hello, Ping, RefreshToken, UpdateProfile, Welcome};
 use quip_protocol::{
     ClientBody, ClientFrame, ConversationCursor, DecodeError, ErrorCode, ErrorReply, FRAME_PREFIX_LEN, KeyValue,
     Limits, ResumePoint, ServerBody, ServerFrame, UserProfile, UserRef,
@@ -203,7 +203,7 @@ impl ACall {
 
 #[derive(Debug, Arbitrary)]
 enum AClient {
-    Hello(u16, String, String, Option<String>, Option<String>, bool, Option<AResume>, bool),
+    Hello(u16, String, String, Option<String>, Option<String>, bool, Option<AResume>, (bool, bool)),
     RefreshToken(String),
     Ping(u64),
     UpdateProfile(Option<String>, Option<String>, Vec<Kv>),
@@ -213,7 +213,7 @@ enum AClient {
     ListConversations(Option<String>, u32, bool),
     UpdateConversation(u64, Option<String>, Option<String>, Option<String>),
     SetMemberRole(u64, String, u8),
-    SendMessage(u64, String, u8, String, Vec<AAttachment>, u64, Vec<Kv>),
+    SendMessage(u64, String, u8, String, Vec<AAttachment>, u64, (Vec<Kv>, bool)),
     EditMessage(u64, String),
     DeleteMessage(u64, bool),
     React(u64, String, bool),
@@ -232,19 +232,27 @@ enum AClient {
 impl AClient {
     fn into_body(self) -> ClientBody {
         match self {
-            AClient::Hello(protocol_version, token, device_id, client_name, client_version, datagrams, resume, m) => {
-                Hello {
-                    protocol_version,
-                    token,
-                    device_id,
-                    client_name,
-                    client_version,
-                    datagrams,
-                    resume: resume.map(AResume::into_point),
-                    multiplexed: m,
-                }
-                .into()
+            AClient::Hello(
+                protocol_version,
+                token,
+                device_id,
+                client_name,
+                client_version,
+                datagrams,
+                resume,
+                flags,
+            ) => Hello {
+                protocol_version,
+                token,
+                device_id,
+                client_name,
+                client_version,
+                datagrams,
+                resume: resume.map(AResume::into_point),
+                multiplexed: flags.0,
+                passive: flags.1,
             }
+            .into(),
             AClient::RefreshToken(token) => RefreshToken { token }.into(),
             AClient::Ping(nonce) => Ping { nonce }.into(),
             AClient::UpdateProfile(display_name, avatar_url, fields) => {
@@ -266,7 +274,7 @@ impl AClient {
             AClient::SetMemberRole(conversation_id, user_id, role) => {
                 SetMemberRole { conversation_id, user_id, role: pick(ROLES, role) }.into()
             }
-            AClient::SendMessage(conversation_id, client_msg_id, kind, text, attachments, reply_to, metadata) => {
+            AClient::SendMessage(conversation_id, client_msg_id, kind, text, attachments, reply_to, rest) => {
                 SendMessage {
                     conversation_id,
                     client_msg_id,
@@ -274,7 +282,8 @@ impl AClient {
                     text,
                     attachments: attachments.into_iter().map(AAttachment::into_attachment).collect(),
                     reply_to,
-                    metadata: kvs(metadata),
+                    metadata: kvs(rest.0),
+                    leave_read_state: rest.1,
                 }
                 .into()
             }
@@ -335,9 +344,10 @@ enum AServer {
         last_message: Option<AMessage>,
         flags: (bool, bool, bool, bool),
     },
-    ReceiptEvent(u64, String, bool, u64, u64),
+    ReceiptEvent(u64, String, bool, u64, u64, u64),
     TypingEvent(u64, String, bool, u32),
     CallEvent(u8, ACall, String, String, String, u64),
+    AppEvent(String, String, u64),
 }
 
 impl AServer {
@@ -414,12 +424,13 @@ impl AServer {
                 }
                 .into()
             }
-            AServer::ReceiptEvent(conversation_id, user_id, read, up_to_seq, at_ms) => ReceiptEvent {
+            AServer::ReceiptEvent(conversation_id, user_id, read, up_to_seq, at_ms, from_seq) => ReceiptEvent {
                 conversation_id,
                 user_id,
                 kind: if read { ReceiptKind::Read } else { ReceiptKind::Delivered },
                 up_to_seq,
                 at_ms,
+                from_seq,
             }
             .into(),
             AServer::TypingEvent(conversation_id, user_id, active, expires_in_ms) => {
@@ -437,6 +448,7 @@ impl AServer {
                 }
                 .into()
             }
+            AServer::AppEvent(name, data, at_ms) => AppEvent { name, data, at_ms }.into(),
         }
     }
 }

@@ -200,6 +200,7 @@ frame_root! {
         ProfileEvent => body_as_profile_event,
         Announcement => body_as_announcement,
         EventStreamOpen => body_as_event_stream_open,
+        AppEvent => body_as_app_event,
     }
 }
 
@@ -223,6 +224,7 @@ impl ServerBody {
                 | ServerBody::CallIceEvent(_)
                 | ServerBody::ProfileEvent(_)
                 | ServerBody::Announcement(_)
+                | ServerBody::AppEvent(_)
         )
     }
 }

@@ -80,6 +80,9 @@ pub struct ClientConfig {
     /// Tell the broker which messages reached the app (`MarkDelivered`, sent by the SDK as the app takes
     /// messages from the event stream, coalesced per conversation). Default true.
     pub report_delivered: bool,
+    /// No person is behind this session, only requests (a gateway serving HTTP calls): the broker does
+    /// not count it in the user's presence. Default false.
+    pub passive: bool,
 }
 
 impl fmt::Debug for ClientConfig {
@@ -95,6 +98,7 @@ impl fmt::Debug for ClientConfig {
             .field("event_buffer", &self.event_buffer)
             .field("resume", &self.resume)
             .field("report_delivered", &self.report_delivered)
+            .field("passive", &self.passive)
             .finish()
     }
 }
@@ -113,6 +117,7 @@ impl ClientConfig {
             event_buffer: 1024,
             resume: None,
             report_delivered: true,
+            passive: false,
         }
     }
 

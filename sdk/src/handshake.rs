@@ -58,6 +58,7 @@ pub(crate) fn hello(
         datagrams: false,
         resume: initial,
         multiplexed: false,
+        passive: false,
     };
     if let Some(tracker) = tracker {
         let mut max = crate::cursors::MAX_RESUME_CURSORS;
@@ -88,6 +89,7 @@ async fn handshake<T: Transport>(transport: &T, config: &ClientConfig, mut hello
     let Session { mut control_send, control_recv, events, mut closed, close, multiplexed } =
         transport.connect(config).await?;
     hello.multiplexed = multiplexed;
+    hello.passive = config.passive;
     let mut control = FrameReader::new(control_recv, read_limits());
     match write_frame(&mut control_send, &ClientFrame::new(HELLO_REQUEST_ID, hello), MAX_HELLO as u32).await {
         Ok(()) => {}

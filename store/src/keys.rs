@@ -21,6 +21,11 @@ pub const DEVICE_RECEIPTS: &str = "device_receipts";
 pub const DELETED: &str = "deleted";
 /// Messages a user deleted for themselves: user, conversation, seq → ().
 pub const HIDDEN: &str = "hidden";
+/// Messages their sender sent without marking the conversation read (`leave_read_state`), past the
+/// sender's read watermark: user, conversation, seq → (). They are not unread for their sender; a row
+/// goes once the sender marks the conversation read past it, or when the message is deleted for everyone
+/// or hidden by them (a row left below the watermark is never counted).
+pub const SENT: &str = "sent";
 /// Reactions per message: conversation, seq → every emoji with who reacted.
 pub const REACTIONS: &str = "reactions";
 /// Presence kept across restarts: user → explicit status and last seen.
@@ -58,6 +63,7 @@ pub const ALL: &[&str] = &[
     SETTINGS,
     BLOCKS,
     REVOKED,
+    SENT,
 ];
 
 /// `meta` keys.
@@ -192,6 +198,11 @@ pub fn hidden_key(user: &str, conv: ConvId, seq: Seq) -> Vec<u8> {
     let mut k = user_conv_key(user, conv);
     k.extend_from_slice(&seq.to_be_bytes());
     k
+}
+
+/// `sent`: user, conversation, seq (the layout of `hidden`).
+pub fn sent_key(user: &str, conv: ConvId, seq: Seq) -> Vec<u8> {
+    hidden_key(user, conv, seq)
 }
 
 /// `blocks`: every user `blocker` blocked starts with this.

@@ -112,6 +112,12 @@ impl Store {
         Ok(out)
     }
 
+    /// `user`'s own messages `after < seq <= up_to` of `conv` that left their read state alone (the
+    /// `sent` rows), ascending.
+    pub fn sent_between(&self, user: &str, conv: ConvId, after: Seq, up_to: Seq) -> Result<Vec<Seq>, StoreError> {
+        self.user_conv_seqs(keys::SENT, user, conv, after, up_to)
+    }
+
     /// How many messages with `after < seq <= up_to` were deleted for everyone.
     pub fn deleted_between(&self, conv: ConvId, after: Seq, up_to: Seq) -> Result<u64, StoreError> {
         if up_to <= after {
@@ -131,14 +137,16 @@ impl Store {
     }
 
     /// `user`'s unread count in `conv`, given its head and their watermarks: the messages after their
-    /// read watermark, less those deleted for everyone and those they deleted for themselves.
+    /// read watermark, less those deleted for everyone, those they deleted for themselves and their own
+    /// (sent with `leave_read_state`; without it, a send moves the watermark past the message).
     pub fn unread_in(&self, conv: ConvId, user: &str, head: &ConvHead, marks: &Watermarks) -> Result<u32, StoreError> {
         let after = marks.read.min(head.last_seq);
         if after == head.last_seq {
             return Ok(0);
         }
         let gone = self.deleted_between(conv, after, head.last_seq)?
-            + self.hidden_between(user, conv, after, head.last_seq)?;
+            + self.hidden_between(user, conv, after, head.last_seq)?
+            + self.sent_between(user, conv, after, head.last_seq)?.len() as u64;
         let unread = (head.last_seq - after).saturating_sub(gone);
         Ok(u32::try_from(unread).unwrap_or(u32::MAX))
     }

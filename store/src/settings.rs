@@ -67,11 +67,23 @@ impl Store {
 
     /// The seqs `after < seq <= up_to` of `conv` that `user` deleted for themselves, ascending.
     pub fn hidden_seqs(&self, user: &str, conv: ConvId, after: Seq, up_to: Seq) -> Result<Vec<Seq>, StoreError> {
+        self.user_conv_seqs(keys::HIDDEN, user, conv, after, up_to)
+    }
+
+    /// The seqs `after < seq <= up_to` of the (user, conversation, seq) rows of `cf_name`, ascending.
+    pub(crate) fn user_conv_seqs(
+        &self,
+        cf_name: &'static str,
+        user: &str,
+        conv: ConvId,
+        after: Seq,
+        up_to: Seq,
+    ) -> Result<Vec<Seq>, StoreError> {
         let mut seqs = Vec::new();
         if up_to <= after {
             return Ok(seqs);
         }
-        let cf = self.cf(keys::HIDDEN)?;
+        let cf = self.cf(cf_name)?;
         let prefix = keys::user_conv_key(user, conv);
         let start = keys::hidden_key(user, conv, after.saturating_add(1));
         for item in self.db.iterator_cf(&cf, IteratorMode::From(&start, RDirection::Forward)) {

@@ -1,10 +1,12 @@
 //! The admin HTTP listener (axum), separate from client traffic and bound to loopback by default:
 //! liveness and readiness probes, Prometheus metrics at `/metrics`, and the calls under `/v1/`, which need
 //! `Authorization: Bearer <admin token>`: live stats (`stats.rs`), a user's sessions, disconnecting them
-//! and revoking their tokens (`users.rs`), announcements (`broadcast.rs`), and notifications, as the
-//! seeds' apps create them for orders and new chats (`notifications.rs`).
+//! and revoking their tokens (`users.rs`), announcements (`broadcast.rs`), an app's own events to one
+//! user (`events.rs`), and notifications, as the seeds' apps create them for orders and new chats
+//! (`notifications.rs`).
 
 mod broadcast;
+mod events;
 mod notifications;
 mod state;
 mod stats;
@@ -31,6 +33,7 @@ pub fn router(broker: Arc<Broker>, token: &str) -> Router {
         .route("/v1/users/{user}/sessions", get(users::sessions))
         .route("/v1/users/{user}/disconnect", post(users::disconnect))
         .route("/v1/users/{user}/revoke", post(users::revoke))
+        .route("/v1/users/{user}/events", post(events::emit))
         .route("/v1/broadcast", post(broadcast::broadcast))
         .route("/v1/notifications", post(notifications::create))
         .route_layer(middleware::from_fn_with_state(admin.clone(), require_token));

@@ -25,7 +25,10 @@ pub(super) async fn sessions(State(admin): State<Admin>, Path(user): Path<String
             })
         })
         .collect();
-    ok(StatusCode::OK, json!({ "user_id": user, "sessions": sessions }))
+    // `online`: as presence counts it (a live session, or one lost within the grace period; passive
+    // sessions for HTTP requests alone never count), whatever status the user shows others.
+    let online = admin.broker.presence.is_online(&user);
+    ok(StatusCode::OK, json!({ "user_id": user, "online": online, "sessions": sessions }))
 }
 
 #[derive(Debug, Default, Deserialize)]

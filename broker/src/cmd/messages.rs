@@ -93,6 +93,7 @@ pub async fn send(ctx: Arc<Ctx>, request_id: u64, m: SendMessage) {
         reply_to: m.reply_to,
         metadata: convert::pairs(&m.metadata),
         received: Some(started),
+        leaves_read_state: m.leave_read_state,
         ..NewMessage::default()
     };
     let client_msg_id = msg.client_msg_id.clone();

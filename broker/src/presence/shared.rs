@@ -25,6 +25,11 @@ impl<T: Default> Sharded<T> {
         let i = (self.hasher.hash_one(key) as usize) % self.shards.len();
         self.shards[i].lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// The sum of `count` over every shard, each locked in turn (never two at once).
+    pub(super) fn sum(&self, count: impl Fn(&T) -> usize) -> usize {
+        self.shards.iter().map(|shard| count(&shard.lock().unwrap_or_else(|e| e.into_inner()))).sum()
+    }
 }
 
 /// When each (user, conversation) last had an active signal forwarded.

@@ -20,6 +20,8 @@ pub struct Accepted {
     pub control_stream_id: u64,
     /// The connection carries other sessions too (a gateway): ending this one leaves it open.
     pub multiplexed: bool,
+    /// The session does not count in the user's presence (`Hello.passive`).
+    pub passive: bool,
     pub user: String,
     pub device_id: Arc<str>,
     pub control_send: quinn::SendStream,
@@ -122,11 +124,12 @@ pub async fn accept(
     };
     let welcome_cursor = welcome.global_cursor;
     send.write_all(&frame(request_id, welcome)).await.map_err(|e| HandshakeError::Stream(e.to_string()))?;
-    let Hello { device_id, resume, multiplexed, .. } = hello;
+    let Hello { device_id, resume, multiplexed, passive, .. } = hello;
     Ok(Accepted {
         session_id,
         control_stream_id,
         multiplexed: multiplexed || shared,
+        passive,
         user: identity.user_id,
         device_id: device_id.into(),
         control_send: send,

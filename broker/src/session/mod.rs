@@ -125,6 +125,7 @@ async fn run(broker: Arc<Broker>, conn: quinn::Connection, s: handshake::Accepte
         session_id,
         control_stream_id,
         multiplexed,
+        passive,
         user,
         device_id,
         control_send,
@@ -155,8 +156,9 @@ async fn run(broker: Arc<Broker>, conn: quinn::Connection, s: handshake::Accepte
         }
     }
     broker.hub.register(&user, handle);
-    // Counts the session in the user's presence until it is dropped (even if this task is aborted).
-    let presence = broker.presence.connect(&user, session_id).await;
+    // Counts the session in the user's presence until it is dropped (even if this task is aborted); a
+    // passive session (requests alone, no live client) never counts.
+    let presence = if passive { None } else { Some(broker.presence.connect(&user, session_id).await) };
     let transport = if multiplexed { "gateway" } else { "native" };
     metrics::gauge!("quip_sessions", "transport" => transport).increment(1.0);
     tracing::info!(user = %user, device = %device_id, "session open");

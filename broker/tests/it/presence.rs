@@ -315,3 +315,33 @@ async fn last_seen_and_status_survive_a_restart() {
     let _alice = login(&broker, "alice", "phone").await;
     assert_eq!(next_presence(&mut bob, WAIT).await.map(|p| p.status), Some(PresenceStatus::Away));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passive_session_does_not_make_its_user_online() {
+    let broker = TestBroker::start_with_presence(short_grace()).await;
+    let mut bob = login(&broker, "bob", "phone").await;
+    direct(&mut bob, "alice").await;
+
+    // Requests alone (a gateway's HTTP caller): alice stays offline for bob, before and after.
+    let mut rest = RawClient::connect(&broker).await;
+    let hello = quip_protocol::family::session::Hello {
+        protocol_version: 1,
+        token: broker.token("alice"),
+        device_id: "web-rest-1".into(),
+        passive: true,
+        ..Default::default()
+    };
+    rest.hello_with(hello).await.unwrap();
+    direct(&mut rest, "bob").await;
+    assert!(presences_within(&mut bob, GRACE * 2).await.is_empty(), "a passive session announces nothing");
+    assert_eq!(get_presence(&mut bob, &["alice"]).await[0].status, PresenceStatus::Offline);
+
+    // A live client then makes her online, and its end offline, with the passive session still open.
+    let alice = login(&broker, "alice", "laptop").await;
+    let p = next_presence(&mut bob, WAIT).await.expect("bob sees alice come online");
+    assert_eq!((p.user_id.as_str(), p.status), ("alice", PresenceStatus::Online));
+    hang_up(alice).await;
+    let p = next_presence(&mut bob, WAIT).await.expect("bob sees alice go offline");
+    assert_eq!((p.user_id.as_str(), p.status), ("alice", PresenceStatus::Offline));
+    drop(rest);
+}

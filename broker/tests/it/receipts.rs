@@ -488,3 +488,59 @@ async fn only_members_may_mark_or_ask_and_foreign_ids_are_refused() {
     let zero = bob.call(MarkRead { conversation_id: 0, up_to_seq: 1, message_ids: vec![] }).await;
     assert_eq!(code(&zero), ErrorCode::InvalidArgument);
 }
+
+async fn send_leaving_read_state(c: &mut RawClient, conv: u64, text: &str) -> MessageAck {
+    let m = SendMessage {
+        conversation_id: conv,
+        client_msg_id: format!("{conv}:{text}"),
+        text: text.into(),
+        leave_read_state: true,
+        ..SendMessage::default()
+    };
+    match c.call(m).await {
+        ServerBody::MessageAck(ack) => ack,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_that_leaves_read_state_reads_nothing_and_is_never_unread_for_its_sender() {
+    use quip_protocol::family::messages::{DeleteMessage, DeleteScope};
+    let broker = TestBroker::start().await;
+    let mut alice = login(&broker, "alice", "phone").await;
+    let mut bob = login(&broker, "bob", "phone").await;
+    let conv = direct(&mut alice, "bob").await;
+    send(&mut alice, conv, "one").await;
+
+    // Bob replies the legacy apps' way: Alice hears no read, and Alice's message stays unread for Bob
+    // while his own reply is not unread for him.
+    let reply = send_leaving_read_state(&mut bob, conv, "two").await;
+    let reads = receipt_events_within(&mut alice, "bob", Duration::from_millis(300)).await;
+    assert!(reads.iter().all(|r| r.kind != ReceiptKind::Read), "{reads:?}");
+    assert_eq!(unread_of(&mut bob, conv).await, (1, 1));
+    assert_eq!(unread_of(&mut alice, conv).await, (1, 1));
+
+    // His explicit read names where his watermark was: everything after it is newly read.
+    read_up_to(&mut bob, conv, reply.seq).await;
+    let read = receipt_event(&mut alice, "bob", ReceiptKind::Read).await;
+    assert_eq!((read.from_seq, read.up_to_seq), (0, reply.seq));
+    assert_eq!(unread_of(&mut bob, conv).await, (0, 0));
+
+    // The same mark again moves nothing and is still announced, as the legacy apps do.
+    read_up_to(&mut bob, conv, reply.seq).await;
+    let again = receipt_event(&mut alice, "bob", ReceiptKind::Read).await;
+    assert_eq!((again.from_seq, again.up_to_seq), (reply.seq, reply.seq));
+
+    // One of his own messages he hides is out of his count once, not twice.
+    send(&mut alice, conv, "three").await;
+    let four = send_leaving_read_state(&mut bob, conv, "four").await;
+    assert_eq!(unread_of(&mut bob, conv).await, (1, 1));
+    let hide = DeleteMessage { message_id: four.message_id, scope: DeleteScope::ForMe };
+    assert!(matches!(bob.call(hide).await, ServerBody::Done(_)));
+    assert_eq!(unread_of(&mut bob, conv).await, (1, 1));
+    let five = send_leaving_read_state(&mut bob, conv, "five").await;
+    let gone = DeleteMessage { message_id: five.message_id, scope: DeleteScope::ForEveryone };
+    assert!(matches!(bob.call(gone).await, ServerBody::Done(_)));
+    assert_eq!(unread_of(&mut bob, conv).await, (1, 1));
+    assert_eq!(unread_of(&mut alice, conv).await, (1, 1), "hidden for Bob only, \"four\" is unread for Alice");
+}

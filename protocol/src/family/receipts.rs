@@ -68,6 +68,8 @@ pub struct ReceiptEvent {
     pub kind: ReceiptKind,
     pub up_to_seq: u64,
     pub at_ms: u64,
+    /// Where the watermark was before: the event newly covers `from_seq + 1 ..= up_to_seq`.
+    pub from_seq: u64,
 }
 
 impl ReceiptEvent {
@@ -81,6 +83,7 @@ impl ReceiptEvent {
                 kind: self.kind.to_wire(),
                 up_to_seq: self.up_to_seq,
                 at_ms: self.at_ms,
+                from_seq: self.from_seq,
             },
         )
     }
@@ -92,6 +95,7 @@ impl ReceiptEvent {
             kind: ReceiptKind::from_wire(t.kind(), "ReceiptEvent", "kind")?,
             up_to_seq: t.up_to_seq(),
             at_ms: t.at_ms(),
+            from_seq: t.from_seq(),
         })
     }
 }
@@ -300,6 +304,7 @@ mod tests {
             kind: ReceiptKind::Read,
             up_to_seq: 42,
             at_ms: 1_700_000_000_000,
+            from_seq: 39,
         }));
         roundtrip_server(ServerBody::ReceiptEvent(ReceiptEvent { user_id: "b".into(), ..ReceiptEvent::default() }));
         roundtrip_server(ServerBody::UnreadCounts(UnreadCounts {

@@ -24,6 +24,8 @@ pub struct Hello {
     pub resume: Option<ResumePoint>,
     /// The connection carries many users' sessions, each on its own control stream (a gateway).
     pub multiplexed: bool,
+    /// No live client is behind the session (requests alone): it does not count in the user's presence.
+    pub passive: bool,
 }
 
 impl Hello {
@@ -44,6 +46,7 @@ impl Hello {
                 datagrams: self.datagrams,
                 resume,
                 multiplexed: self.multiplexed,
+                passive: self.passive,
             },
         )
     }
@@ -58,6 +61,7 @@ impl Hello {
             datagrams: t.datagrams(),
             resume: t.resume().map(ResumePoint::decode).transpose()?,
             multiplexed: t.multiplexed(),
+            passive: t.passive(),
         })
     }
 }
@@ -356,6 +360,24 @@ impl Announcement {
     }
 }
 
+/// An app-defined event for one user's devices (its backend sends it through quipd's admin API).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppEvent {
+    /// The event name the app chose.
+    pub name: String,
+    /// Its data, as JSON text.
+    pub data: String,
+    pub at_ms: u64,
+}
+
+crate::convert::table_codec! {
+    AppEvent => fb::AppEvent, fb::AppEventArgs {
+        name: req_str(max::SHORT),
+        data: str_or_empty(max::TEXT),
+        at_ms: scalar,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,6 +409,7 @@ mod tests {
                 global_cursor: 99,
             }),
             multiplexed: true,
+            passive: true,
         }));
         roundtrip_client(ClientBody::Hello(Hello { token: "t".into(), device_id: "d".into(), ..Hello::default() }));
         roundtrip_client(ClientBody::RefreshToken(RefreshToken { token: "new".into() }));
@@ -431,6 +454,11 @@ mod tests {
             text: "maintenance at 2am".into(),
             conversation_id: 0,
             at_ms: 5,
+        }));
+        roundtrip_server(ServerBody::AppEvent(AppEvent {
+            name: "order:updated".into(),
+            data: r#"{"orderId":"o-1"}"#.into(),
+            at_ms: 6,
         }));
     }
 

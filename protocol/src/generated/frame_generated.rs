@@ -1883,10 +1883,10 @@ pub struct ClientBodyUnionTableOffset {}
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 pub const ENUM_MIN_SERVER_BODY: u8 = 0;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
-pub const ENUM_MAX_SERVER_BODY: u8 = 35;
+pub const ENUM_MAX_SERVER_BODY: u8 = 36;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 #[allow(non_camel_case_types)]
-pub const ENUM_VALUES_SERVER_BODY: [ServerBody; 36] = [
+pub const ENUM_VALUES_SERVER_BODY: [ServerBody; 37] = [
   ServerBody::NONE,
   ServerBody::Welcome,
   ServerBody::Done,
@@ -1923,6 +1923,7 @@ pub const ENUM_VALUES_SERVER_BODY: [ServerBody; 36] = [
   ServerBody::ProfileEvent,
   ServerBody::Announcement,
   ServerBody::EventStreamOpen,
+  ServerBody::AppEvent,
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -1966,9 +1967,10 @@ impl ServerBody {
   pub const ProfileEvent: Self = Self(33);
   pub const Announcement: Self = Self(34);
   pub const EventStreamOpen: Self = Self(35);
+  pub const AppEvent: Self = Self(36);
 
   pub const ENUM_MIN: u8 = 0;
-  pub const ENUM_MAX: u8 = 35;
+  pub const ENUM_MAX: u8 = 36;
   pub const ENUM_VALUES: &'static [Self] = &[
     Self::NONE,
     Self::Welcome,
@@ -2006,6 +2008,7 @@ impl ServerBody {
     Self::ProfileEvent,
     Self::Announcement,
     Self::EventStreamOpen,
+    Self::AppEvent,
   ];
   /// Returns the variant's name or "" if unknown.
   pub fn variant_name(self) -> Option<&'static str> {
@@ -2046,6 +2049,7 @@ impl ServerBody {
       Self::ProfileEvent => Some("ProfileEvent"),
       Self::Announcement => Some("Announcement"),
       Self::EventStreamOpen => Some("EventStreamOpen"),
+      Self::AppEvent => Some("AppEvent"),
       _ => None,
     }
   }
@@ -2920,6 +2924,7 @@ impl<'a> Hello<'a> {
   pub const VT_DATAGRAMS: ::flatbuffers::VOffsetT = 14;
   pub const VT_RESUME: ::flatbuffers::VOffsetT = 16;
   pub const VT_MULTIPLEXED: ::flatbuffers::VOffsetT = 18;
+  pub const VT_PASSIVE: ::flatbuffers::VOffsetT = 20;
 
   #[inline]
   pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
@@ -2937,6 +2942,7 @@ impl<'a> Hello<'a> {
     if let Some(x) = args.device_id { builder.add_device_id(x); }
     if let Some(x) = args.token { builder.add_token(x); }
     builder.add_protocol_version(args.protocol_version);
+    builder.add_passive(args.passive);
     builder.add_multiplexed(args.multiplexed);
     builder.add_datagrams(args.datagrams);
     builder.finish()
@@ -3005,6 +3011,15 @@ impl<'a> Hello<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<bool>(Hello::VT_MULTIPLEXED, Some(false)).unwrap()}
   }
+  /// No live client is behind this session (a gateway's session for HTTP requests alone): it does not
+  /// make its user online, and its end does not make them offline.
+  #[inline]
+  pub fn passive(&self) -> bool {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<bool>(Hello::VT_PASSIVE, Some(false)).unwrap()}
+  }
 }
 
 impl ::flatbuffers::Verifiable for Hello<'_> {
@@ -3021,6 +3036,7 @@ impl ::flatbuffers::Verifiable for Hello<'_> {
      .visit_field::<bool>("datagrams", Self::VT_DATAGRAMS, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<ResumePoint>>("resume", Self::VT_RESUME, false)?
      .visit_field::<bool>("multiplexed", Self::VT_MULTIPLEXED, false)?
+     .visit_field::<bool>("passive", Self::VT_PASSIVE, false)?
      .finish();
     Ok(())
   }
@@ -3034,6 +3050,7 @@ pub struct HelloArgs<'a> {
     pub datagrams: bool,
     pub resume: Option<::flatbuffers::WIPOffset<ResumePoint<'a>>>,
     pub multiplexed: bool,
+    pub passive: bool,
 }
 impl<'a> Default for HelloArgs<'a> {
   #[inline]
@@ -3047,6 +3064,7 @@ impl<'a> Default for HelloArgs<'a> {
       datagrams: false,
       resume: None,
       multiplexed: false,
+      passive: false,
     }
   }
 }
@@ -3089,6 +3107,10 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> HelloBuilder<'a, 'b, A> {
     self.fbb_.push_slot::<bool>(Hello::VT_MULTIPLEXED, multiplexed, false);
   }
   #[inline]
+  pub fn add_passive(&mut self, passive: bool) {
+    self.fbb_.push_slot::<bool>(Hello::VT_PASSIVE, passive, false);
+  }
+  #[inline]
   pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> HelloBuilder<'a, 'b, A> {
     let start = _fbb.start_table();
     HelloBuilder {
@@ -3116,6 +3138,7 @@ impl ::core::fmt::Debug for Hello<'_> {
       ds.field("datagrams", &self.datagrams());
       ds.field("resume", &self.resume());
       ds.field("multiplexed", &self.multiplexed());
+      ds.field("passive", &self.passive());
       ds.finish()
   }
 }
@@ -4639,6 +4662,140 @@ impl ::core::fmt::Debug for Announcement<'_> {
       ds.finish()
   }
 }
+pub enum AppEventOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+/// An event of the app's own, sent by its backend through quipd's admin API to one user's devices:
+/// a name the app chose and its JSON data (live only: a user with no session gets nothing).
+pub struct AppEvent<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for AppEvent<'a> {
+  type Inner = AppEvent<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> AppEvent<'a> {
+  pub const VT_NAME: ::flatbuffers::VOffsetT = 4;
+  pub const VT_DATA: ::flatbuffers::VOffsetT = 6;
+  pub const VT_AT_MS: ::flatbuffers::VOffsetT = 8;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    AppEvent { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args AppEventArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<AppEvent<'bldr>> {
+    let mut builder = AppEventBuilder::new(_fbb);
+    builder.add_at_ms(args.at_ms);
+    if let Some(x) = args.data { builder.add_data(x); }
+    if let Some(x) = args.name { builder.add_name(x); }
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn name(&self) -> &'a str {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(AppEvent::VT_NAME, None).unwrap()}
+  }
+  /// JSON text (`null` when the backend gave none).
+  #[inline]
+  pub fn data(&self) -> Option<&'a str> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(AppEvent::VT_DATA, None)}
+  }
+  #[inline]
+  pub fn at_ms(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(AppEvent::VT_AT_MS, Some(0)).unwrap()}
+  }
+}
+
+impl ::flatbuffers::Verifiable for AppEvent<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("name", Self::VT_NAME, true)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("data", Self::VT_DATA, false)?
+     .visit_field::<u64>("at_ms", Self::VT_AT_MS, false)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct AppEventArgs<'a> {
+    pub name: Option<::flatbuffers::WIPOffset<&'a str>>,
+    pub data: Option<::flatbuffers::WIPOffset<&'a str>>,
+    pub at_ms: u64,
+}
+impl<'a> Default for AppEventArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    AppEventArgs {
+      name: None, // required field
+      data: None,
+      at_ms: 0,
+    }
+  }
+}
+
+pub struct AppEventBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> AppEventBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_name(&mut self, name: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(AppEvent::VT_NAME, name);
+  }
+  #[inline]
+  pub fn add_data(&mut self, data: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(AppEvent::VT_DATA, data);
+  }
+  #[inline]
+  pub fn add_at_ms(&mut self, at_ms: u64) {
+    self.fbb_.push_slot::<u64>(AppEvent::VT_AT_MS, at_ms, 0);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> AppEventBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    AppEventBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<AppEvent<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    self.fbb_.required(o, AppEvent::VT_NAME,"name");
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for AppEvent<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("AppEvent");
+      ds.field("name", &self.name());
+      ds.field("data", &self.data());
+      ds.field("at_ms", &self.at_ms());
+      ds.finish()
+  }
+}
 pub enum AttachmentOffset {}
 #[derive(Copy, Clone, PartialEq)]
 
@@ -5778,6 +5935,7 @@ impl<'a> SendMessage<'a> {
   pub const VT_ATTACHMENTS: ::flatbuffers::VOffsetT = 12;
   pub const VT_REPLY_TO: ::flatbuffers::VOffsetT = 14;
   pub const VT_METADATA: ::flatbuffers::VOffsetT = 16;
+  pub const VT_LEAVE_READ_STATE: ::flatbuffers::VOffsetT = 18;
 
   #[inline]
   pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
@@ -5795,6 +5953,7 @@ impl<'a> SendMessage<'a> {
     if let Some(x) = args.attachments { builder.add_attachments(x); }
     if let Some(x) = args.text { builder.add_text(x); }
     if let Some(x) = args.client_msg_id { builder.add_client_msg_id(x); }
+    builder.add_leave_read_state(args.leave_read_state);
     builder.add_kind(args.kind);
     builder.finish()
   }
@@ -5851,6 +6010,15 @@ impl<'a> SendMessage<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<KeyValue>>>>(SendMessage::VT_METADATA, None)}
   }
+  /// Sending leaves the sender's read state as it is (the rule of the apps the bridge's dialects serve):
+  /// no read receipt for what came before. Either way the sender's own messages are never unread for them.
+  #[inline]
+  pub fn leave_read_state(&self) -> bool {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<bool>(SendMessage::VT_LEAVE_READ_STATE, Some(false)).unwrap()}
+  }
 }
 
 impl ::flatbuffers::Verifiable for SendMessage<'_> {
@@ -5866,6 +6034,7 @@ impl ::flatbuffers::Verifiable for SendMessage<'_> {
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<Attachment>>>>("attachments", Self::VT_ATTACHMENTS, false)?
      .visit_field::<u64>("reply_to", Self::VT_REPLY_TO, false)?
      .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<KeyValue>>>>("metadata", Self::VT_METADATA, false)?
+     .visit_field::<bool>("leave_read_state", Self::VT_LEAVE_READ_STATE, false)?
      .finish();
     Ok(())
   }
@@ -5878,6 +6047,7 @@ pub struct SendMessageArgs<'a> {
     pub attachments: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<Attachment<'a>>>>>,
     pub reply_to: u64,
     pub metadata: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<KeyValue<'a>>>>>,
+    pub leave_read_state: bool,
 }
 impl<'a> Default for SendMessageArgs<'a> {
   #[inline]
@@ -5890,6 +6060,7 @@ impl<'a> Default for SendMessageArgs<'a> {
       attachments: None,
       reply_to: 0,
       metadata: None,
+      leave_read_state: false,
     }
   }
 }
@@ -5928,6 +6099,10 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> SendMessageBuilder<'a, 'b, A>
     self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(SendMessage::VT_METADATA, metadata);
   }
   #[inline]
+  pub fn add_leave_read_state(&mut self, leave_read_state: bool) {
+    self.fbb_.push_slot::<bool>(SendMessage::VT_LEAVE_READ_STATE, leave_read_state, false);
+  }
+  #[inline]
   pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> SendMessageBuilder<'a, 'b, A> {
     let start = _fbb.start_table();
     SendMessageBuilder {
@@ -5953,6 +6128,7 @@ impl ::core::fmt::Debug for SendMessage<'_> {
       ds.field("attachments", &self.attachments());
       ds.field("reply_to", &self.reply_to());
       ds.field("metadata", &self.metadata());
+      ds.field("leave_read_state", &self.leave_read_state());
       ds.finish()
   }
 }
@@ -10985,6 +11161,7 @@ impl<'a> ReceiptEvent<'a> {
   pub const VT_KIND: ::flatbuffers::VOffsetT = 8;
   pub const VT_UP_TO_SEQ: ::flatbuffers::VOffsetT = 10;
   pub const VT_AT_MS: ::flatbuffers::VOffsetT = 12;
+  pub const VT_FROM_SEQ: ::flatbuffers::VOffsetT = 14;
 
   #[inline]
   pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
@@ -10996,6 +11173,7 @@ impl<'a> ReceiptEvent<'a> {
     args: &'args ReceiptEventArgs<'args>
   ) -> ::flatbuffers::WIPOffset<ReceiptEvent<'bldr>> {
     let mut builder = ReceiptEventBuilder::new(_fbb);
+    builder.add_from_seq(args.from_seq);
     builder.add_at_ms(args.at_ms);
     builder.add_up_to_seq(args.up_to_seq);
     builder.add_conversation_id(args.conversation_id);
@@ -11040,6 +11218,14 @@ impl<'a> ReceiptEvent<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<u64>(ReceiptEvent::VT_AT_MS, Some(0)).unwrap()}
   }
+  /// Where the watermark was before: the event newly covers the seqs after `from_seq` up to `up_to_seq`.
+  #[inline]
+  pub fn from_seq(&self) -> u64 {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<u64>(ReceiptEvent::VT_FROM_SEQ, Some(0)).unwrap()}
+  }
 }
 
 impl ::flatbuffers::Verifiable for ReceiptEvent<'_> {
@@ -11053,6 +11239,7 @@ impl ::flatbuffers::Verifiable for ReceiptEvent<'_> {
      .visit_field::<ReceiptKind>("kind", Self::VT_KIND, false)?
      .visit_field::<u64>("up_to_seq", Self::VT_UP_TO_SEQ, false)?
      .visit_field::<u64>("at_ms", Self::VT_AT_MS, false)?
+     .visit_field::<u64>("from_seq", Self::VT_FROM_SEQ, false)?
      .finish();
     Ok(())
   }
@@ -11063,6 +11250,7 @@ pub struct ReceiptEventArgs<'a> {
     pub kind: ReceiptKind,
     pub up_to_seq: u64,
     pub at_ms: u64,
+    pub from_seq: u64,
 }
 impl<'a> Default for ReceiptEventArgs<'a> {
   #[inline]
@@ -11073,6 +11261,7 @@ impl<'a> Default for ReceiptEventArgs<'a> {
       kind: ReceiptKind::Delivered,
       up_to_seq: 0,
       at_ms: 0,
+      from_seq: 0,
     }
   }
 }
@@ -11103,6 +11292,10 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> ReceiptEventBuilder<'a, 'b, A
     self.fbb_.push_slot::<u64>(ReceiptEvent::VT_AT_MS, at_ms, 0);
   }
   #[inline]
+  pub fn add_from_seq(&mut self, from_seq: u64) {
+    self.fbb_.push_slot::<u64>(ReceiptEvent::VT_FROM_SEQ, from_seq, 0);
+  }
+  #[inline]
   pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> ReceiptEventBuilder<'a, 'b, A> {
     let start = _fbb.start_table();
     ReceiptEventBuilder {
@@ -11126,6 +11319,7 @@ impl ::core::fmt::Debug for ReceiptEvent<'_> {
       ds.field("kind", &self.kind());
       ds.field("up_to_seq", &self.up_to_seq());
       ds.field("at_ms", &self.at_ms());
+      ds.field("from_seq", &self.from_seq());
       ds.finish()
   }
 }
@@ -16888,6 +17082,20 @@ impl<'a> ServerFrame<'a> {
     }
   }
 
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn body_as_app_event(&self) -> Option<AppEvent<'a>> {
+    if self.body_type() == ServerBody::AppEvent {
+      let u = self.body();
+      // Safety:
+      // Created from a valid Table for this object
+      // Which contains a valid union in this slot
+      Some(unsafe { AppEvent::init_from_table(u) })
+    } else {
+      None
+    }
+  }
+
 }
 
 impl ::flatbuffers::Verifiable for ServerFrame<'_> {
@@ -16934,6 +17142,7 @@ impl ::flatbuffers::Verifiable for ServerFrame<'_> {
           ServerBody::ProfileEvent => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<ProfileEvent>>("ServerBody::ProfileEvent", pos),
           ServerBody::Announcement => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<Announcement>>("ServerBody::Announcement", pos),
           ServerBody::EventStreamOpen => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<EventStreamOpen>>("ServerBody::EventStreamOpen", pos),
+          ServerBody::AppEvent => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<AppEvent>>("ServerBody::AppEvent", pos),
           _ => Ok(()),
         }
      })?
@@ -17236,6 +17445,13 @@ impl ::core::fmt::Debug for ServerFrame<'_> {
         },
         ServerBody::EventStreamOpen => {
           if let Some(x) = self.body_as_event_stream_open() {
+            ds.field("body", &x)
+          } else {
+            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        ServerBody::AppEvent => {
+          if let Some(x) = self.body_as_app_event() {
             ds.field("body", &x)
           } else {
             ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")

@@ -30,6 +30,9 @@ pub struct NewMessage {
     pub call: Option<CallRec>,
     /// When the send arrived (for the send→deliver latency; not stored).
     pub received: Option<std::time::Instant>,
+    /// Sending leaves the sender's read state alone (`SendMessage.leave_read_state`): no read watermark
+    /// move; a `sent` row keeps the message from counting as unread for its sender.
+    pub leaves_read_state: bool,
 }
 
 /// A receipt: device `device` of `user` got (or read) `conv` up to `up_to`. Beyond the conversation's

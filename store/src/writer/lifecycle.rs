@@ -142,6 +142,10 @@ impl State {
         let (conv, seq) = (msg.conv, msg.seq);
         if !d.for_everyone {
             batch.put_cf(&self.store.cf(keys::HIDDEN)?, keys::hidden_key(&d.user, conv, seq), []);
+            if msg.sender.id == d.user {
+                // Hidden already keeps it out of its sender's unread count: it must not count twice.
+                batch.delete_cf(&self.store.cf(keys::SENT)?, keys::sent_key(&d.user, conv, seq));
+            }
             pending.events.push(Committed::Deleted {
                 conv,
                 msg_id: msg.id,
@@ -166,8 +170,11 @@ impl State {
         msg.metadata = Vec::new();
         msg.reply_preview = None;
         let msg_id = msg.id;
+        let sender = msg.sender.id.clone();
         self.put_message(batch, pending, msg)?;
         batch.put_cf(&self.store.cf(keys::DELETED)?, keys::deleted_key(conv, seq), []);
+        // Deleted rows already keep it out of every unread count, its sender's included.
+        batch.delete_cf(&self.store.cf(keys::SENT)?, keys::sent_key(&sender, conv, seq));
         batch.delete_cf(&self.store.cf(keys::REACTIONS)?, keys::reactions_key(conv, seq));
         pending.reactions.insert((conv, seq), Vec::new());
         pending.events.push(Committed::Deleted {

@@ -45,12 +45,20 @@ impl State {
         }
         let reply_preview = self.reply_preview(pending, msg.conv, msg.reply_to)?;
         msg.sender = self.sender_snapshot(&msg.sender.id)?;
+        let leaves_read_state = msg.leaves_read_state;
         let stored = self.write_message(batch, pending, msg, reply_preview, now_ms, members.clone())?;
         let ack = Ack { conv: stored.conv, msg_id: stored.id, seq: stored.seq, created_at_ms: now_ms };
         batch.put_cf(&self.store.cf(keys::IDEM)?, &idem, encode(&ack));
         pending.idem.insert(idem, ack);
-        // Sending implies reading: the sender's own messages never count as unread for them.
-        if let Err(e) = self.sender_read(batch, pending, stored.conv, &stored.sender.id, stored.seq, now_ms, &members) {
+        if leaves_read_state {
+            // The legacy apps' rule: only an explicit mark reads. The row keeps the message from counting
+            // as unread for its own sender.
+            let key = keys::sent_key(&stored.sender.id, stored.conv, stored.seq);
+            batch.put_cf(&self.store.cf(keys::SENT)?, key, []);
+        } else if let Err(e) =
+            self.sender_read(batch, pending, stored.conv, &stored.sender.id, stored.seq, now_ms, &members)
+        {
+            // Sending implies reading: the sender's own messages never count as unread for them.
             tracing::error!(error = %e, conv = stored.conv, seq = stored.seq, "writer: the sender's read watermark could not move");
         }
         Ok((ack, false))

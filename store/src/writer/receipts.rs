@@ -39,13 +39,42 @@ impl State {
         };
         if device.advance(m.kind, to, m.now_ms).is_empty() {
             // This device reported as much before, and the merged watermark is never below a device's.
-            return Ok(());
+            return self.announce_read(pending, &m, &members);
         }
         let store = self.store.clone();
         let cf = store.cf(keys::DEVICE_RECEIPTS)?;
-        self.advance_member(batch, pending, m.conv, &m.user, m.kind, to, m.now_ms, &members, None)?;
+        let moved = self.advance_member(batch, pending, m.conv, &m.user, m.kind, to, m.now_ms, &members, None)?;
         batch.put_cf(cf, keys::device_receipt_key(m.conv, &m.user, &m.device), encode(&device));
         self.device_receipts.insert(device_key, device);
+        if !moved {
+            self.announce_read(pending, &m, &members)?;
+        }
+        Ok(())
+    }
+
+    /// A MarkRead that moves nothing is still announced, as the apps Quip replaces do on every mark: a
+    /// `Committed::Receipt` of the member's read watermark as it is (`from` = `up_to`), which records no
+    /// step and writes nothing. A MarkDelivered that moves nothing stays silent.
+    fn announce_read(&mut self, pending: &mut Pending, m: &Mark, members: &Arc<[UserId]>) -> Result<(), StoreError> {
+        if m.kind != ReceiptKind::Read {
+            return Ok(());
+        }
+        let marks = match self.receipts.get(&(m.conv, m.user.clone())) {
+            Some(w) => *w,
+            None => self.store.watermarks(m.conv, &m.user)?,
+        };
+        if marks.read == 0 {
+            return Ok(());
+        }
+        pending.events.push(Committed::Receipt {
+            conv: m.conv,
+            user: m.user.clone(),
+            kind: ReceiptKind::Read,
+            from: marks.read,
+            up_to: marks.read,
+            at_ms: marks.read_at_ms,
+            members: members.clone(),
+        });
         Ok(())
     }
 
@@ -63,11 +92,12 @@ impl State {
         now_ms: u64,
         members: &Arc<[UserId]>,
     ) -> Result<(), StoreError> {
-        self.advance_member(batch, pending, conv, sender, ReceiptKind::Read, seq, now_ms, members, Some(seq))
+        self.advance_member(batch, pending, conv, sender, ReceiptKind::Read, seq, now_ms, members, Some(seq)).map(drop)
     }
 
     /// Moves `user`'s merged watermark; every move records a step and publishes a `Committed::Receipt`.
-    /// Everything that can fail happens before the batch is touched, so an error leaves it as it was.
+    /// Whether it moved. Everything that can fail happens before the batch is touched, so an error leaves
+    /// it as it was.
     #[allow(clippy::too_many_arguments)]
     fn advance_member(
         &mut self,
@@ -80,7 +110,7 @@ impl State {
         now_ms: u64,
         members: &Arc<[UserId]>,
         own: Option<Seq>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let key = (conv, user.to_owned());
         let mut marks = match self.receipts.get(&key) {
             Some(w) => *w,
@@ -89,8 +119,14 @@ impl State {
         let before = marks;
         let moved = marks.advance(kind, to, now_ms);
         if moved.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
+        // An explicit read past the user's own messages sent with `leave_read_state` retires their rows.
+        let read_past = if own.is_none() && moved.contains(&ReceiptKind::Read) {
+            self.store.sent_between(user, conv, before.read, to)?
+        } else {
+            Vec::new()
+        };
         let mut steps = Vec::new();
         let mut trimmed = Vec::new();
         for k in moved {
@@ -108,6 +144,10 @@ impl State {
             steps.push(k);
         }
         let cf = self.store.cf(keys::RECEIPTS)?;
+        let sent = self.store.cf(keys::SENT)?;
+        for seq in read_past {
+            batch.delete_cf(&sent, keys::sent_key(user, conv, seq));
+        }
         for old in trimmed {
             batch.delete_cf(cf, old);
         }
@@ -128,6 +168,6 @@ impl State {
         }
         batch.put_cf(cf, keys::receipt_key(conv, user), encode(&marks));
         self.receipts.insert(key, marks);
-        Ok(())
+        Ok(true)
     }
 }

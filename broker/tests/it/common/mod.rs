@@ -101,15 +101,15 @@ impl RawClient {
         device: &str,
         resume: Option<quip_protocol::ResumePoint>,
     ) -> Result<Welcome, ErrorReply> {
-        let resuming = resume.is_some();
-        self.send_frame(Hello {
-            protocol_version: 1,
-            token: token.into(),
-            device_id: device.into(),
-            resume,
-            ..Hello::default()
-        })
-        .await;
+        let hello =
+            Hello { protocol_version: 1, token: token.into(), device_id: device.into(), resume, ..Hello::default() };
+        self.hello_with(hello).await
+    }
+
+    /// Sends this Hello; on Welcome, accepts the event stream.
+    pub async fn hello_with(&mut self, hello: Hello) -> Result<Welcome, ErrorReply> {
+        let resuming = hello.resume.is_some();
+        self.send_frame(hello).await;
         match self.reply().await.map(|f| f.body) {
             Some(ServerBody::Welcome(w)) => {
                 let events = tokio::time::timeout(WAIT, self.conn.accept_uni()).await.unwrap().unwrap();

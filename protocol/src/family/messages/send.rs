@@ -17,6 +17,8 @@ pub struct SendMessage {
     /// The id of a message in the same conversation (0: not a reply).
     pub reply_to: u64,
     pub metadata: Vec<KeyValue>,
+    /// Sending leaves the sender's read state as it is: it does not mark what came before read.
+    pub leave_read_state: bool,
 }
 
 table_codec! {
@@ -28,6 +30,7 @@ table_codec! {
         attachments: table_list(Attachment, max::ATTACHMENTS),
         reply_to: scalar,
         metadata: table_list(KeyValue, max::FIELDS),
+        leave_read_state: scalar,
     }
 }
 

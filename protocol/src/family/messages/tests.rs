@@ -85,6 +85,7 @@ fn client_frames_round_trip() {
         attachments: vec![image(); max::ATTACHMENTS],
         reply_to: 9000,
         metadata: vec![KeyValue::new("k", "v")],
+        leave_read_state: true,
     }));
     roundtrip_client(ClientBody::SendMessage(SendMessage { client_msg_id: "c1".into(), ..SendMessage::default() }));
     roundtrip_client(ClientBody::EditMessage(EditMessage { message_id: 9001, text: "fixed typo".into() }));
