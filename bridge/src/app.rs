@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::config::Config;
 use crate::media::MediaStore;
+use crate::quipd_admin::QuipdAdmin;
 use crate::renders::Renders;
 use crate::rest_clients::RestClients;
 use crate::upstream::Upstream;
@@ -29,6 +30,8 @@ struct Inner {
     admission: quip_service::Admission,
     /// Recent messages' JSON, shared by the sockets that deliver them.
     renders: Arc<Renders>,
+    /// quipd's admin API, for the legacy apps' admin routes (`None`: not configured).
+    quipd_admin: Option<QuipdAdmin>,
 }
 
 impl fmt::Debug for App {
@@ -53,7 +56,10 @@ impl App {
         );
         let draining = AtomicBool::new(false);
         let renders = Arc::new(Renders::default());
-        Self { inner: Arc::new(Inner { upstream, rest, config, media, draining, admission, renders }), dialect }
+        let up = &config.upstream;
+        let quipd_admin = QuipdAdmin::new(&up.admin_url, &up.admin_token, up.request_timeout());
+        let inner = Inner { upstream, rest, config, media, draining, admission, renders, quipd_admin };
+        Self { inner: Arc::new(inner), dialect }
     }
 
     /// The same bridge seen through another dialect (for that dialect's listener or path).
@@ -83,6 +89,10 @@ impl App {
 
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    pub fn quipd_admin(&self) -> Option<&QuipdAdmin> {
+        self.inner.quipd_admin.as_ref()
     }
 
     pub fn admission(&self) -> &quip_service::Admission {

@@ -94,6 +94,12 @@ pub struct UpstreamConfig {
     pub event_buffer: usize,
     /// Idle seconds after which a REST caller's upstream session is closed.
     pub rest_idle_secs: u64,
+    /// quipd's admin listener (`http://127.0.0.1:9090`), read by the legacy apps' admin routes (KCS
+    /// `websocket-stats`); empty: those routes answer `Unavailable`.
+    pub admin_url: String,
+    /// quipd's admin bearer token: the bridge calls quipd's admin API with it, and serves a legacy admin
+    /// route only to a caller whose bearer token is this same token.
+    pub admin_token: String,
 }
 
 impl Default for UpstreamConfig {
@@ -106,6 +112,8 @@ impl Default for UpstreamConfig {
             request_timeout_ms: 10_000,
             event_buffer: 256,
             rest_idle_secs: 60,
+            admin_url: String::new(),
+            admin_token: String::new(),
         }
     }
 }
@@ -253,6 +261,14 @@ impl Config {
         if up.event_buffer == 0 {
             return invalid("upstream.event_buffer", "must be at least 1");
         }
+        if !up.admin_url.is_empty() {
+            if !up.admin_url.starts_with("http://") || up.admin_url.parse::<hyper::Uri>().is_err() {
+                return invalid("upstream.admin_url", "must be an http:// URL of quipd's admin listener");
+            }
+            if up.admin_token.len() < 32 {
+                return invalid("upstream.admin_token", "must be quipd's admin token (at least 32 bytes)");
+            }
+        }
         if up.rest_idle_secs == 0 {
             return invalid("upstream.rest_idle_secs", "must be positive");
         }
@@ -382,6 +398,10 @@ request_timeout_ms = 10000
 event_buffer = 256
 # Idle seconds after which a REST caller's upstream session is closed.
 rest_idle_secs = 60
+# quipd's admin listener and admin token, for the legacy apps' admin routes (KCS websocket-stats, served
+# to a caller whose bearer token is this admin token); empty: those routes answer Unavailable.
+admin_url = ""
+admin_token = ""
 
 [limits]
 # TCP connections held at once over every client listener (past it a new one is closed at once), and

@@ -88,6 +88,7 @@ pub fn render(client: &Client, event: Event) -> Vec<(&'static str, Value)> {
                 "userId": e.user_id,
                 "kind": name_of(e.kind),
                 "upToSeq": e.up_to_seq,
+                "fromSeq": e.from_seq,
                 "at": e.at_ms,
             }),
         ),

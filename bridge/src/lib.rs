@@ -19,6 +19,7 @@ pub mod json;
 pub mod listener;
 pub mod media;
 pub mod ops;
+pub mod quipd_admin;
 pub mod renders;
 pub mod rest;
 pub mod rest_clients;

@@ -95,7 +95,13 @@ async fn main() -> anyhow::Result<()> {
             return Ok(());
         }
         Some(Command::Config { what: ConfigCommand::Check }) => {
-            let cfg = load(&cli)?;
+            let mut cfg = load(&cli)?;
+            // Validated, then printed without its secrets.
+            for secret in [&mut cfg.upstream.admin_token, &mut cfg.media.signing_secret] {
+                if !secret.is_empty() {
+                    *secret = "<set>".to_owned();
+                }
+            }
             print!("{}", toml::to_string_pretty(&cfg)?);
             return Ok(());
         }

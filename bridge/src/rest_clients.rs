@@ -79,6 +79,7 @@ impl RestClients {
                 resume: None,
                 report_delivered: false,
                 reconnect: true,
+                passive: true,
             };
             let (client, events) = self.upstream.connect(params).await?;
             tokio::spawn(drain(events));

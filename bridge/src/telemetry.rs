@@ -26,6 +26,10 @@ fn describe() {
     describe_counter!("quip_bridge_socket_connects_total", "Socket.IO connection attempts, by result");
     describe_counter!("quip_bridge_socket_events_in_total", "Socket.IO events received, by canonical operation");
     describe_counter!("quip_bridge_socket_events_out_total", "Socket.IO events emitted to clients");
+    describe_counter!(
+        "quip_bridge_socket_queue_full_total",
+        "Socket.IO events refused because their socket already had too many waiting to be handled"
+    );
     describe_counter!("quip_bridge_errors_total", "Error answers (acks, error events, REST), by code");
     describe_counter!("quip_bridge_rest_requests_total", "HTTP requests, by route template, method and status");
     describe_histogram!("quip_bridge_rest_request_seconds", Unit::Seconds, "HTTP request latency, by route template");
@@ -64,6 +68,11 @@ pub fn event_in(op: &str) {
 
 pub fn event_out() {
     metrics::counter!("quip_bridge_socket_events_out_total").increment(1);
+}
+
+/// An event refused because its socket's queue was full (`socket::ordered`).
+pub fn socket_queue_full() {
+    metrics::counter!("quip_bridge_socket_queue_full_total").increment(1);
 }
 
 pub fn error(code: &'static str) {

@@ -51,6 +51,8 @@ pub struct SessionParams {
     pub report_delivered: bool,
     /// Reconnect (and resume) when the QUIC connection drops.
     pub reconnect: bool,
+    /// No live client behind it (REST callers): the session does not make the user online.
+    pub passive: bool,
 }
 
 impl Upstream {
@@ -78,6 +80,7 @@ impl Upstream {
         config.event_buffer = inner.event_buffer;
         config.resume = params.resume;
         config.report_delivered = params.report_delivered;
+        config.passive = params.passive;
         if !params.reconnect {
             config.reconnect = ReconnectPolicy::disabled();
         }

@@ -39,6 +39,9 @@ pub struct Connect {
     pub token: Vec<TokenSource>,
     /// Where the client states its user id (`query.userId`), if it does.
     pub user_id: Option<TokenSource>,
+    /// The `connect_error` message of a handshake refused for its token or user, when the app's client
+    /// compares it to a fixed string (Jivbook's `Authentication error`); `None`: `<Code>: <why>`.
+    pub refused_message: Option<String>,
 }
 
 impl Default for Connect {
@@ -46,6 +49,7 @@ impl Default for Connect {
         Self {
             token: vec![TokenSource::Auth("token".into()), TokenSource::Header("authorization".into())],
             user_id: None,
+            refused_message: None,
         }
     }
 }

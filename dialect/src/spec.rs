@@ -45,6 +45,7 @@ struct RawDialect {
 struct RawConnect {
     token: Option<Vec<String>>,
     user_id: Option<String>,
+    refused_message: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -184,6 +185,7 @@ fn build(raw: RawDialect, vocabulary: &dyn Vocabulary) -> Result<Dialect, String
     let connect = Connect {
         token: tokens(raw.connect.token)?,
         user_id: raw.connect.user_id.as_deref().map(TokenSource::parse).transpose()?,
+        refused_message: raw.connect.refused_message,
     };
     let rest_token = tokens(raw.rest.token)?;
     let rooms = Rooms::new(raw.rooms.user.as_deref(), raw.rooms.conversation.as_deref())?;

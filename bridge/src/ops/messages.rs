@@ -101,6 +101,7 @@ async fn send(input: &Input<'_>) -> Outcome {
         attachments,
         reply_to: a.opt_u64("replyTo")?.unwrap_or(0),
         metadata: a.key_values("metadata")?,
+        leave_read_state: a.bool_or("leaveReadState", false)?,
     };
     if request.client_msg_id.is_empty() {
         request.client_msg_id = client.new_client_msg_id();
@@ -187,16 +188,20 @@ async fn history_by_offset(client: &Client, a: &Args) -> Outcome {
     }))
 }
 
-/// The message at `seq` in a conversation (for receipts that legacy clients want as message ids).
-pub(crate) async fn message_at(client: &Client, conversation_id: u64, seq: u64) -> Option<Message> {
-    if seq == 0 || seq == u64::MAX {
-        return None;
+/// Messages `first..=last` of a conversation that are there, oldest first (for receipts that name every
+/// message they cover); empty when quipd has none or fails.
+pub(crate) async fn messages_between(client: &Client, conversation_id: u64, first: u64, last: u64) -> Vec<Message> {
+    if first == 0 || last == u64::MAX || first > last {
+        return Vec::new();
     }
-    let request = GetHistory { conversation_id, anchor_seq: seq + 1, direction: Direction::Backward, limit: 1 };
-    match client.request(ClientBody::from(request)).await.ok()? {
-        ServerBody::HistoryPage(p) => p.messages.into_iter().next().filter(|m| m.seq == seq),
-        _ => None,
-    }
+    let limit = u32::try_from(last - first + 1).unwrap_or(u32::MAX);
+    let request = GetHistory { conversation_id, anchor_seq: last + 1, direction: Direction::Backward, limit };
+    let Ok(ServerBody::HistoryPage(page)) = client.request(ClientBody::from(request)).await else {
+        return Vec::new();
+    };
+    let mut messages: Vec<Message> = page.messages.into_iter().filter(|m| (first..=last).contains(&m.seq)).collect();
+    messages.sort_by_key(|m| m.seq);
+    messages
 }
 
 fn scope(a: &Args) -> Result<DeleteScope, ApiError> {

@@ -4,9 +4,11 @@
 //! labels and the dialects' checks all read it, so the APIs cannot drift apart.
 //!
 //! One file per family, each with its part of the table and its reply JSON: [`conversations`],
-//! [`messages`], [`receipts`], [`presence`], [`calls`], [`notifications`], [`users`], [`session`]. Adding
+//! [`messages`], [`receipts`], [`presence`], [`calls`], [`notifications`], [`users`], [`session`], and
+//! the operators' [`admin`]. Adding
 //! an operation is adding an entry to its family's `OPERATIONS` (and to docs/BRIDGE.md and a test).
 
+pub mod admin;
 pub mod calls;
 pub mod conversations;
 pub mod messages;
@@ -36,6 +38,7 @@ pub static OPERATIONS: &[&[Operation]] = &[
     notifications::OPERATIONS,
     calls::OPERATIONS,
     session::OPERATIONS,
+    admin::OPERATIONS,
 ];
 
 /// Every operation, in table order.
@@ -105,7 +108,8 @@ mod tests {
                 "sync",
                 "token:refresh",
                 "ping",
-                "noop"
+                "noop",
+                "admin:stats"
             ]
         );
         assert!(build("nope", &args).is_err());

@@ -117,13 +117,23 @@ async fn run(
     if !files.is_empty() && call.upload.is_none() {
         return Err(ApiError::new(ErrorCode::AttachmentNotAllowed, "this route takes no files"));
     }
+    if ops::admin::is_admin(&call.canonical) {
+        // An operators' route: quipd's admin token, not a user's session.
+        let result = ops::admin::run(&call.canonical, app.quipd_admin(), &token).await?;
+        return Ok(answer(dialect, &call, &Ctx::now(), &result));
+    }
     let client = app.rest().client(&token).await?;
     let me = client.welcome().map(|w| w.user.id).unwrap_or_default();
     let input = Input { client: &client, args: Args::from_value(call.payload.clone())?, connection: None };
     let result = ops::run(&call.canonical, &input).await?;
-    let response = dialect.rest_response(&call, &Ctx::for_user(me), &result);
+    Ok(answer(dialect, &call, &Ctx::for_user(me), &result))
+}
+
+/// The route's answer in the app's envelope, with the route's status.
+fn answer(dialect: &Dialect, call: &quip_dialect::RestCall, ctx: &Ctx, result: &Value) -> Response {
+    let response = dialect.rest_response(call, ctx, result);
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK);
-    Ok((status, axum::Json(response.body)).into_response())
+    (status, axum::Json(response.body)).into_response()
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! What legacy payloads name and canonical events leave out (docs/DIALECTS.md, "Event enrichment"): the
-//! message a receipt's `upToSeq` reached (`messageId`, `messageIds`), the display names of typing users
+//! message a receipt's `upToSeq` reached (`messageId`) and every message it newly covers (`messageIds`,
+//! the newest [`MAX_COVERED`]), the display names of typing users
 //! (`userName`) and of whoever changed a conversation (`actorName`) — added without making the socket's
 //! delivery wait on quipd.
 //!
@@ -31,12 +32,14 @@ use quip_dialect::{Ctx, Dialect};
 const QUEUE: usize = 256;
 /// Lookups the task runs at once.
 const AT_ONCE: usize = 8;
+/// Most messages a receipt's `messageIds` names: the newest it covers.
+const MAX_COVERED: u64 = 64;
 
 /// What an event needs looked up before it is complete.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Lookup {
-    /// The id of message `seq` of a conversation.
-    MessageAt { conversation_id: u64, seq: u64 },
+    /// The ids of messages `first..=last` of a conversation (a receipt names `last` and all of them).
+    Covered { conversation_id: u64, first: u64, last: u64 },
     /// A user's display name, for payload field `field`.
     Name { user_id: String, field: &'static str },
 }
@@ -86,13 +89,17 @@ fn from_memory(memory: &Memory, name: &str, payload: &mut Value) -> Option<Looku
             if seq == 0 || seq == u64::MAX {
                 return None;
             }
-            match memory.message_at(conversation_id, seq) {
-                Some(id) => {
-                    set_message(payload, id);
-                    None
+            let from = payload["fromSeq"].as_u64().unwrap_or(0).min(seq - 1);
+            let first = from.max(seq.saturating_sub(MAX_COVERED)) + 1;
+            let mut ids = Vec::new();
+            for covered in first..=seq {
+                match memory.message_at(conversation_id, covered) {
+                    Some(id) => ids.push(id),
+                    None => return Some(Lookup::Covered { conversation_id, first, last: seq }),
                 }
-                None => Some(Lookup::MessageAt { conversation_id, seq }),
             }
+            set_messages(payload, &ids);
+            None
         }
         "typing:start" | "typing:stop" => name_from_memory(memory, payload, "userId", "userName"),
         "conversation:updated" => name_from_memory(memory, payload, "actorId", "actorName"),
@@ -111,19 +118,25 @@ fn name_from_memory(memory: &Memory, payload: &mut Value, id_field: &str, field:
     }
 }
 
-fn set_message(payload: &mut Value, id: u64) {
-    payload["messageId"] = json!(id);
-    payload["messageIds"] = json!([id]);
+/// Names the messages a receipt covers, oldest first: `messageId` is the newest.
+fn set_messages(payload: &mut Value, ids: &[u64]) {
+    if let Some(newest) = ids.last() {
+        payload["messageId"] = json!(newest);
+        payload["messageIds"] = json!(ids);
+    }
 }
 
 /// Asks quipd for what `lookup` names and fills it in (nothing when quipd has nothing or fails, as for
 /// an event whose lookup found nothing), remembering the answer.
 async fn look_up(client: &Client, memory: &Memory, lookup: Lookup, payload: &mut Value) {
     match lookup {
-        Lookup::MessageAt { conversation_id, seq } => {
-            if let Some(message) = ops::messages::message_at(client, conversation_id, seq).await {
-                memory.remember_message(conversation_id, seq, message.id);
-                set_message(payload, message.id);
+        Lookup::Covered { conversation_id, first, last } => {
+            let messages = ops::messages::messages_between(client, conversation_id, first, last).await;
+            for m in &messages {
+                memory.remember_message(conversation_id, m.seq, m.id);
+            }
+            if messages.last().is_some_and(|m| m.seq == last) {
+                set_messages(payload, &messages.iter().map(|m| m.id).collect::<Vec<_>>());
             }
         }
         Lookup::Name { user_id, field } => {
@@ -213,10 +226,11 @@ mod tests {
     fn receipts_and_names_come_from_memory_or_say_what_to_look_up() {
         let memory = Memory::default();
         let jivbook = crate::dialects::builtin("jivbook").unwrap_or_else(|e| panic!("{e}"));
-        let mut receipt = json!({"conversationId": 4, "userId": "bob", "kind": "read", "upToSeq": 9, "at": 1});
+        let mut receipt =
+            json!({"conversationId": 4, "userId": "bob", "kind": "read", "upToSeq": 9, "fromSeq": 8, "at": 1});
         assert_eq!(
             from_memory(&memory, "message:receipt", &mut receipt),
-            Some(Lookup::MessageAt { conversation_id: 4, seq: 9 })
+            Some(Lookup::Covered { conversation_id: 4, first: 9, last: 9 })
         );
         let canonical = crate::dialects::builtin("canonical").unwrap_or_else(|e| panic!("{e}"));
         remember(&memory, &canonical, "message:new", &json!({"id": 77, "conversationId": 4, "seq": 9}));
@@ -225,8 +239,26 @@ mod tests {
         assert_eq!(from_memory(&memory, "message:receipt", &mut receipt), None);
         assert_eq!((receipt["messageId"].clone(), receipt["messageIds"].clone()), (json!(77), json!([77])));
         remember(&memory, &jivbook, "message:deleted", &json!({"conversationId": 4, "messageId": 77, "seq": 9}));
-        let mut again = json!({"conversationId": 4, "upToSeq": 9});
+        let mut again = json!({"conversationId": 4, "upToSeq": 9, "fromSeq": 8});
         assert!(from_memory(&memory, "message:receipt", &mut again).is_some(), "a deleted message is looked up");
+        for (id, seq) in [(80, 10), (81, 11), (82, 12)] {
+            remember(&memory, &jivbook, "message:new", &json!({"id": id, "conversationId": 4, "seq": seq}));
+        }
+        let mut three = json!({"conversationId": 4, "upToSeq": 12, "fromSeq": 9});
+        assert_eq!(from_memory(&memory, "message:receipt", &mut three), None);
+        assert_eq!((three["messageId"].clone(), three["messageIds"].clone()), (json!(82), json!([80, 81, 82])));
+        let mut more = json!({"conversationId": 4, "upToSeq": 12, "fromSeq": 5});
+        assert_eq!(
+            from_memory(&memory, "message:receipt", &mut more),
+            Some(Lookup::Covered { conversation_id: 4, first: 6, last: 12 }),
+            "what the memory lacks is looked up in one request"
+        );
+        let mut long = json!({"conversationId": 4, "upToSeq": 500, "fromSeq": 0});
+        assert_eq!(
+            from_memory(&memory, "message:receipt", &mut long),
+            Some(Lookup::Covered { conversation_id: 4, first: 437, last: 500 }),
+            "at most the newest 64"
+        );
         let mut everything = json!({"conversationId": 4, "upToSeq": u64::MAX});
         assert_eq!(from_memory(&memory, "message:receipt", &mut everything), None);
         assert!(everything.get("messageId").is_none());

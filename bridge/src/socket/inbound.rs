@@ -1,4 +1,5 @@
-//! Incoming events: one handler for every event name on every listener. The event goes through the
+//! Incoming events: one handler for every event name on every listener, run for one event of a socket
+//! at a time in arrival order (`super::ordered`). The event goes through the
 //! listener's dialect ([`Dialect::inbound`]; the canonical one passes it unchanged), the canonical
 //! operation runs (found in [`ops::OPERATIONS`]), and [`answer`] — the one way out, where errors are
 //! counted — answers as the dialect says ([`Dialect::reply`], [`Dialect::reply_error`]: an ack callback
@@ -6,50 +7,28 @@
 //! canonical one) the ack gets `{success, data}` or `{success: false, error}`, and a failed request
 //! without an ack callback gets an `error` event.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use quip_sdk::ErrorCode;
 use serde_json::{Value, json};
-use socketioxide::adapter::Adapter;
-use socketioxide::extract::{AckSender, Event, SocketRef, State, TryData};
-use socketioxide::handler::{FromMessageParts, Value as PacketValue};
-use socketioxide::socket::Socket;
-use tracing::Instrument;
+use socketioxide::extract::{AckSender, SocketRef};
 
 use super::emit::emit;
 use super::session::SocketSession;
-use crate::app::App;
 use crate::error::ApiError;
 use crate::json::Args;
 use crate::ops::{self, Connection, Input, Operation, Outcome};
 use quip_dialect::{Ctx, Dialect, Inbound};
 
-/// Whether the client passed an ack callback with the event.
-pub(crate) struct AckWanted(bool);
-
-impl<A: Adapter> FromMessageParts<A> for AckWanted {
-    type Error = Infallible;
-
-    fn from_message_parts(_: &Arc<Socket<A>>, _: &mut PacketValue, ack_id: &Option<i64>) -> Result<Self, Infallible> {
-        Ok(Self(ack_id.is_some()))
-    }
-}
-
-/// The handler of every event.
-pub(crate) async fn on_event(
+/// Handles one event to its answer (run by the socket's queue, `super::ordered`, one event at a time).
+pub(super) async fn handle(
     s: SocketRef,
-    Event(name): Event,
-    TryData(payload): TryData<Value>,
+    event: String,
+    payload: Value,
     ack: AckSender,
-    AckWanted(wanted): AckWanted,
-    State(app): State<App>,
+    wanted: bool,
+    dialect: Arc<Dialect>,
 ) {
-    let span = tracing::info_span!("socket", id = %s.id, event = %name);
-    handle(s, name, payload.unwrap_or(Value::Null), ack, wanted, app.dialect().clone()).instrument(span).await;
-}
-
-async fn handle(s: SocketRef, event: String, payload: Value, ack: AckSender, wanted: bool, dialect: Arc<Dialect>) {
     let Some(session) = s.extensions.get::<SocketSession>() else {
         let e = ApiError::new(ErrorCode::Unavailable, "the socket has no upstream session");
         answer(&s, &dialect, &event, &Ctx::now(), None, Err(e), ack, wanted).await;
@@ -88,7 +67,7 @@ async fn run(op: &Operation, session: &SocketSession, inbound: &Inbound) -> Outc
 /// the canonical error ack) when the client passed a callback, else the dialect's error event (or the
 /// canonical `error` event).
 #[allow(clippy::too_many_arguments)]
-async fn answer(
+pub(super) async fn answer(
     s: &SocketRef,
     dialect: &Dialect,
     event: &str,

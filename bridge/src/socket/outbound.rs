@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use quip_protocol::ServerBody;
 use quip_sdk::{Event, EventStream};
 use serde_json::Value;
 use socketioxide::extract::SocketRef;
@@ -44,6 +45,16 @@ pub(crate) async fn pump(
                 deliver(&s, &session, &dialect, "message:new", rendered.value.clone()).await
             };
             if !delivered {
+                session.client.close().await;
+                return;
+            }
+            continue;
+        }
+        if let Event::Other(ServerBody::AppEvent(app)) = &event {
+            // The app's own event (its backend's `sendToUser(userId, name, data)`, through quipd's admin
+            // API): under the app's own name and data, in every dialect.
+            let data: Value = serde_json::from_str(&app.data).unwrap_or(Value::Null);
+            if !emit(&s, &app.name, Some(&data)).await {
                 session.client.close().await;
                 return;
             }

@@ -53,3 +53,14 @@ async fn a_reconnecting_client_gets_exactly_what_it_missed() {
         [("two", true), ("three", true), ("four", false)].iter().map(|(t, r)| ((*t).to_owned(), *r)).collect();
     assert_eq!(replayed, expected, "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_sockets_events_are_handled_acked_and_stored_in_the_order_sent() {
+    setup_tools();
+    let env = Env::start().await;
+    let out = env.node("ordered.mjs", &[("TOKEN_ALICE", env.token("alice")), ("TOKEN_BOB", env.token("bob"))]).await;
+    assert_eq!(out["count"], 500, "{out}");
+    for what in ["acksInOrder", "seqsRising", "receivedInOrder", "storedInOrder"] {
+        assert_eq!(out[what], true, "{what}: {out}");
+    }
+}

@@ -14,6 +14,19 @@ const chat = await step('create or get chat (REST)', async () => {
 });
 const chatId = chat._id;
 
+// §Token refresh handling: `if (error.message === 'Authentication error')` the client refreshes its token.
+await step('a refused handshake says exactly "Authentication error"', async () => {
+  for (const token of ['not-a-jwt', `${a.token}x`]) {
+    const refused = await connect({ auth: { token }, transports: ['websocket'] }).then(
+      (s) => { s.close(); return 'connected'; },
+      (e) => e.message,
+    );
+    check(refused === 'connect_error: Authentication error', 'not the seed\'s message', { token, refused });
+  }
+  const none = await connect({ transports: ['websocket'] }).then((s) => { s.close(); return 'connected'; }, (e) => e.message);
+  check(none === 'connect_error: Authentication error', 'no token: not the seed\'s message', none);
+});
+
 // §Socket Events 1. Online Status: socket.emit('online') after connecting
 const sa = await step('A connects and goes online', async () => {
   const s = await open(a);

@@ -81,8 +81,30 @@ await step('history (REST, skip/limit)', async () => {
   check(Array.isArray(res.json) && res.json.some((m) => sameId(m._id, sent._id)), 'message not in history', res.json);
 });
 
+// §Data Models: `sendMessage` leaves `readBy` alone and `unreadCount` counts the others' messages: B's
+// reply does not read A's message (no messages_read), and B still has it unread until mark_read.
+await step('a reply is not a read', async () => {
+  const count = async (who) => (await expectHttp(200, 'GET', '/api/chat/unread-count', { auth: auth(who) })).json?.unreadCount;
+  check((await count(b)) === 1, 'B should have A\'s message unread', await count(b));
+  const early = waitFor(sa, 'messages_read', (p) => sameId(p?.userId, b.user), 1000).then(() => 'read', () => 'not read');
+  const atA = waitFor(sa, 'receive_message', (m) => m?.text === 'Hi A');
+  sb.emit('send_message', { conversationId: convId, text: 'Hi A', sender: b.user, time: '10:01' });
+  await atA;
+  check((await early) === 'not read', 'B\'s reply was announced as a read');
+  check((await count(b)) === 1, 'B\'s reply reset B\'s unread count', await count(b));
+  check((await count(a)) === 1, 'A should have B\'s reply unread (and never its own message)', await count(a));
+});
+
 // §Real-time Features 4: mark_read → messages_read {userId, conversationId}
 await step('read receipt', async () => {
+  const seen = waitFor(sa, 'messages_read', (p) => sameId(p?.userId, b.user));
+  sb.emit('mark_read', convId);
+  const p = await seen;
+  check(sameId(p.conversationId, convId), 'wrong conversation', p);
+});
+
+// The seed emits messages_read on every mark_read, also when everything was read already.
+await step('a mark_read that moves nothing is still announced', async () => {
   const seen = waitFor(sa, 'messages_read', (p) => sameId(p?.userId, b.user));
   sb.emit('mark_read', convId);
   const p = await seen;
@@ -137,6 +159,26 @@ await step('a call rejected', async () => {
   await rejected;
 });
 
+// A caller who hangs up and calls again at once (`call:end` then `call:initiate`, no wait between): the
+// bridge handles one socket's events in the order sent, so the callee hears the end, then the new ring.
+await step('hang up and call again at once, five times', async () => {
+  const first = waitFor(sb, 'call:incoming', (p) => p?.offer?.sdp === 'v=0 again-0');
+  sa.emit('call:initiate', { conversationId: convId, callType: 'audio', offer: { type: 'offer', sdp: 'v=0 again-0' }, from: a.user, to: b.user });
+  await first;
+  for (let i = 1; i <= 5; i++) {
+    const ended = waitFor(sb, 'call:ended', (p) => sameId(p?.from, a.user));
+    const rang = waitFor(sb, 'call:incoming', (p) => p?.offer?.sdp === `v=0 again-${i}`);
+    sa.emit('call:end', { conversationId: convId, to: b.user });
+    sa.emit('call:initiate', { conversationId: convId, callType: 'audio', offer: { type: 'offer', sdp: `v=0 again-${i}` }, from: a.user, to: b.user });
+    await ended;
+    await rang;
+  }
+  const ended = waitFor(sb, 'call:ended', (p) => sameId(p?.from, a.user));
+  sa.emit('call:end', { conversationId: convId, to: b.user });
+  await ended;
+  return { rounds: 5 };
+});
+
 // §API Endpoints: DELETE /conversations/:id (soft delete; the seed has no message deletion)
 await step('delete the conversation (REST, soft)', async () => {
   const res = await expectHttp(200, 'DELETE', `/api/chat/conversations/${convId}`, { auth: auth(b) });
@@ -148,6 +190,17 @@ await step('A sees user_offline for B', async () => {
   const seen = waitFor(sa, 'user_offline', (p) => sameId(p?.userId, b.user), env.timeout + 10000);
   sb.close();
   await seen;
+});
+
+// Online means a live client: B's REST calls alone do not make B online; B's socket does.
+await step('REST calls alone do not make B online; B\'s socket does', async () => {
+  const early = waitFor(sa, 'user_online', (p) => sameId(p?.userId, b.user), 1500).then(() => 'online', () => 'not online');
+  await expectHttp(200, 'GET', '/api/chat/unread-count', { auth: auth(b) });
+  check((await early) === 'not online', 'a REST call made B online');
+  const online = waitFor(sa, 'user_online', (p) => sameId(p?.userId, b.user));
+  const again = await open(b);
+  await online;
+  again.close();
 });
 
 done();

@@ -80,6 +80,15 @@ await step('delete (REST) and B sees chat-message-deleted', async () => {
   check(sameId(e.data.deletedBy, a.user), 'deletedBy', e);
 });
 
+// §Admin WebSocket Stats: GET /api/v1/chat/admin/websocket-stats with the admin token; a user's token is refused.
+await step('admin websocket stats', async () => {
+  const res = await expectHttp(200, 'GET', '/api/v1/chat/admin/websocket-stats', { auth: { authorization: `Bearer ${process.env.ADMIN_TOKEN}` } });
+  const d = res.json?.data;
+  check(res.json?.success === true && d?.message === 'Real-time chat statistics', 'stats envelope', res.json);
+  check(d.totalConnections >= 2 && d.totalUsers >= 2 && typeof d.activeChatRooms === 'number' && typeof d.timestamp === 'string', 'stats figures', d);
+  await expectHttp(403, 'GET', '/api/v1/chat/admin/websocket-stats', { auth: bearer(a) });
+});
+
 await step('B goes offline and A sees chat-user-status-update', async () => {
   const seen = waitFor(sa, 'chat-user-status-update', (p) => sameId(p?.userId, b.user) && p.isOnline === false, env.timeout + 10000);
   sb.close();

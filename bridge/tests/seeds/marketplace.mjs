@@ -1,7 +1,7 @@
 // Seed 004 (marketplace with notifications): the documented client flow against a bridge listener with the
 // `marketplace` dialect. The seed documents sockets only; conversations, messages, read marks and deletes
 // come from the app's backend — here the bridge's canonical REST (/api/v1), as in docs/DIALECTS.md.
-import { env, step, connect, waitFor, emitWithAck, canonical, check, sameId, done } from './lib.mjs';
+import { env, step, connect, waitFor, emitWithAck, canonical, expectHttp, bearer, check, sameId, done } from './lib.mjs';
 
 const { a, b } = env;
 const open = (who) => connect({ auth: { token: who.token }, path: '/socket.io/' });
@@ -43,6 +43,32 @@ const sent = await step('a message reaches B as message:new', async () => {
   const m = await atB;
   check(sameId(m.id, stored.id) && sameId(m.senderId, a.user) && sameId(m.conversationId, conversationId), 'message:new', m);
   return m;
+});
+
+// §Backend Utilities, each one call to quipd's admin API (docs/DIALECTS.md): sendToUser(userId,
+// 'custom:event', data) reaches A's socket under that name; isUserOnline(userId).
+await step('backend utilities: sendToUser and isUserOnline', async () => {
+  const admin = (method, path, body) =>
+    fetch(`${process.env.ADMIN_URL}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${process.env.ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then(async (r) => ({ status: r.status, json: await r.json() }));
+  const got = waitFor(sa, 'custom:event', (d) => d?.orderId === 'o-77');
+  const sent = await admin('POST', `/v1/users/${a.user}/events`, { event: 'custom:event', data: { orderId: 'o-77', status: 'shipped' } });
+  check(sent.status === 200 && sent.json?.data?.sessions >= 1, 'the event reached no session', sent);
+  const d = await got;
+  check(d.status === 'shipped', 'custom:event data', d);
+  const online = await admin('GET', `/v1/users/${a.user}/sessions`);
+  check(online.json?.data?.online === true, 'isUserOnline', online.json);
+  const nobody = await admin('GET', '/v1/users/nobody-at-all/sessions');
+  check(nobody.json?.data?.online === false, 'isUserOnline for a user never seen', nobody.json);
+});
+
+// §Migration from Polling: GET /api/messages/unread-count → {unreadCount}
+await step('the polling route counts B\'s unread message', async () => {
+  const res = await expectHttp(200, 'GET', '/api/messages/unread-count', { auth: bearer(b) });
+  check(res.json?.unreadCount === 1, 'unreadCount is not 1', res.json);
 });
 
 await step('read: A sees messages:read', async () => {

@@ -51,6 +51,21 @@ await step('read receipt', async () => {
   await seen;
 });
 
+// A read receipt names every message it newly covers: B reads up to the newest of three, A hears all three.
+await step('a read covering three messages names all three', async () => {
+  const ids = [];
+  for (const text of ['one', 'two', 'three']) {
+    const atB = waitFor(sb, 'new:message', (d) => d?.message?.text === text);
+    sa.emit('send:message', { conversationId, text, messageType: 'text' });
+    ids.push(String((await atB).message._id));
+  }
+  const seen = waitFor(sa, 'messages:read', (p) => sameId(p?.readBy, b.user) && p?.messageIds?.map(String).includes(ids[2]));
+  sb.emit('message:read', { messageIds: [ids[2]], conversationId });
+  const read = await seen;
+  check(JSON.stringify(read.messageIds.map(String)) === JSON.stringify(ids), 'messages:read does not name all three', { read, ids });
+  return { messageIds: read.messageIds };
+});
+
 await step('history (REST, page/limit)', async () => {
   const res = await expectHttp(200, 'GET', `/api/chat/conversation/${conversationId}/messages`, {
     auth: bearer(b),

@@ -26,13 +26,13 @@ fn every_client_event_maps() {
             "sendMessage",
             json!({"chatId": "12", "content": "Hello! Is this pet still available?", "messageType": "text", "mediaUrl": null, "parentMessageId": null}),
             "message:send",
-            json!({"conversationId": 12, "text": "Hello! Is this pet still available?", "kind": "text"}),
+            json!({"conversationId": 12, "text": "Hello! Is this pet still available?", "kind": "text", "leaveReadState": true}),
         ),
         (
             "sendMessage",
             json!({"chatId": "12", "content": "Sent image", "messageType": "image", "mediaUrl": "chat-1.jpg", "parentMessageId": "40"}),
             "message:send",
-            json!({"conversationId": 12, "text": "Sent image", "kind": "image", "attachments": [{"url": "chat-1.jpg", "kind": "image"}], "replyTo": 40}),
+            json!({"conversationId": 12, "text": "Sent image", "kind": "image", "attachments": [{"url": "chat-1.jpg", "kind": "image"}], "replyTo": 40, "leaveReadState": true}),
         ),
     ];
     for (event, payload, canonical, expected) in cases {
@@ -130,7 +130,10 @@ fn rest_routes_and_envelopes() {
         .rest("POST", "/api/chat/12/send", &q, &json!({"content": "Test message", "messageType": "text"}))
         .unwrap()
         .unwrap();
-    assert_eq!(call.payload, json!({"conversationId": 12, "text": "Test message", "kind": "text"}));
+    assert_eq!(
+        call.payload,
+        json!({"conversationId": 12, "text": "Test message", "kind": "text", "leaveReadState": true})
+    );
     let media = json!({"content": "caption", "attachments": [{"kind": "image", "url": "/media/x.jpg"}]});
     let call = d.rest("POST", "/api/chat/12/send-media", &q, &media).unwrap().unwrap();
     assert_eq!(call.upload.as_deref(), Some("media"));

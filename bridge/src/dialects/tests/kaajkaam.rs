@@ -22,7 +22,7 @@ fn every_client_event_maps() {
             "send_message",
             json!({"conversationId": "17", "orderId": "order456", "text": "Hello!", "sender": "A", "time": "10:00"}),
             "message:send",
-            json!({"conversationId": 17, "text": "Hello!", "metadata": {"orderId": "order456"}}),
+            json!({"conversationId": 17, "text": "Hello!", "metadata": {"orderId": "order456"}, "leaveReadState": true}),
         ),
         (
             "call:initiate",
@@ -133,7 +133,7 @@ fn rest_routes_of_the_seed() {
         (call.canonical.as_str(), call.status, call.upload.as_deref()),
         ("message:send", 201, Some("attachments"))
     );
-    assert_eq!(call.payload, json!({"conversationId": 789, "text": "Hello!"}));
+    assert_eq!(call.payload, json!({"conversationId": 789, "text": "Hello!", "leaveReadState": true}));
     let res = d.rest_response(&call, &ctx("me"), &message(41, 789, "me", "Hello!"));
     assert_eq!((res.status, res.body["_id"].clone(), res.body["text"].clone()), (201, json!("41"), json!("Hello!")));
 

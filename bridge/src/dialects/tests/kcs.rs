@@ -128,7 +128,7 @@ fn rest_routes() {
     let call = d.rest("POST", "/api/v1/chat/rooms/456/messages", &q, &send).unwrap().unwrap();
     assert_eq!(
         (call.status, &call.payload),
-        (201, &json!({"conversationId": 456, "text": "Hello from Postman!", "kind": "text"}))
+        (201, &json!({"conversationId": 456, "text": "Hello from Postman!", "kind": "text", "leaveReadState": true}))
     );
     let body = d.rest_response(&call, &ctx("me"), &message(123, 456, "me", "Hello from Postman!")).body;
     assert_eq!((body["success"].clone(), body["data"]["id"].clone()), (json!(true), json!("123")));
@@ -142,5 +142,13 @@ fn rest_routes() {
         d.rest("GET", "/api/v1/chat/rooms/456/messages", &q, &Value::Null).unwrap().unwrap().canonical,
         "message:history"
     );
-    assert_eq!(d.rest("GET", "/api/v1/chat/admin/websocket-stats", &q, &Value::Null), Ok(None));
+    let stats = d.rest("GET", "/api/v1/chat/admin/websocket-stats", &q, &Value::Null).unwrap().unwrap();
+    assert_eq!(stats.canonical, "admin:stats");
+    let quipd = json!({"sessions": 45, "users_online": 38, "active_conversations": 12, "connections": 40});
+    let data = d.rest_response(&stats, &ctx("admin"), &quipd).body["data"].clone();
+    assert_eq!(
+        (&data["totalConnections"], &data["totalUsers"], &data["activeChatRooms"], &data["message"]),
+        (&json!(45), &json!(38), &json!(12), &json!("Real-time chat statistics"))
+    );
+    assert!(data["timestamp"].is_string());
 }

@@ -82,5 +82,6 @@ fn server_events() {
         (s.event.as_str(), s.payload),
         ("user:status-changed", Some(json!({"userId": "alice", "status": "online"})))
     );
-    assert_eq!(d.rest_routes().count(), 0, "the seed documents no REST API");
+    let routes: Vec<_> = d.rest_routes().map(|r| (r.method, r.pattern, r.canonical)).collect();
+    assert_eq!(routes, [("GET", "/api/messages/unread-count", "unread:get")], "the seed's one polling route");
 }

@@ -29,7 +29,7 @@ fn every_client_event_maps() {
             json!({"conversationId": "5", "text": "Hello!", "media": media, "messageType": "text", "replyTo": "40"}),
             "message:send",
             json!({
-                "conversationId": 5, "text": "Hello!", "kind": "text", "replyTo": 40,
+                "conversationId": 5, "text": "Hello!", "kind": "text", "replyTo": 40, "leaveReadState": true,
                 "attachments": [{"url": "https://example.com/image.jpg", "kind": "image", "name": "image.jpg", "size": 1_024_000}]
             }),
         ),
@@ -130,7 +130,7 @@ fn rest_routes_and_envelopes() {
     let call = d.rest("POST", "/api/chat/message", &q, &send).unwrap().unwrap();
     assert_eq!(
         (call.status, &call.payload),
-        (201, &json!({"conversationId": 5, "text": "Hello!", "kind": "text", "replyTo": 40}))
+        (201, &json!({"conversationId": 5, "text": "Hello!", "kind": "text", "replyTo": 40, "leaveReadState": true}))
     );
     let call = d.rest("DELETE", "/api/chat/message/41", &q, &json!({"deleteForEveryone": true})).unwrap().unwrap();
     assert_eq!(call.payload, json!({"messageId": 41, "scope": "everyone"}));

@@ -90,7 +90,12 @@ impl Env {
         let quipd = Quipd::start_with_config_and_presence(cfg, presence).await;
 
         let media_dir = dir.path().join("media");
-        let bridge_cfg = bridge_config(quipd.addr, &quipd.fingerprint, &media_dir, bridge_tweak);
+        let bridge_cfg = bridge_config(quipd.addr, &quipd.fingerprint, &media_dir, |cfg| {
+            // quipd's admin API, for the legacy admin routes (KCS websocket-stats).
+            cfg.upstream.admin_url = format!("http://{}", quipd.admin_addr);
+            cfg.upstream.admin_token = quipd.admin_token.clone();
+            bridge_tweak(cfg);
+        });
         let bridge = Bridge::new(bridge_cfg).unwrap();
         let listeners = bridge.bind_all().await.unwrap();
         let bridge_addr = listeners.main.local_addr().unwrap();
@@ -165,6 +170,8 @@ impl Env {
             ("TOKEN_B", self.token("bob")),
             ("USER_A", "alice".to_owned()),
             ("USER_B", "bob".to_owned()),
+            ("ADMIN_TOKEN", self.quipd.admin_token.clone()),
+            ("ADMIN_URL", format!("http://{}", self.quipd.admin_addr)),
         ];
         self.script("node", &[path.to_str().unwrap()], &env).await
     }
