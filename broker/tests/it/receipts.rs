@@ -25,7 +25,14 @@ async fn sdk(broker: &TestBroker, user: &str, device: &str) -> (Client, EventStr
 
 async fn send(c: &mut RawClient, conv: u64, text: &str) -> MessageAck {
     let id = format!("{conv}:{text}");
-    let m = SendMessage { conversation_id: conv, client_msg_id: id, text: text.into(), ..SendMessage::default() };
+    send_message(
+        c,
+        SendMessage { conversation_id: conv, client_msg_id: id, text: text.into(), ..SendMessage::default() },
+    )
+    .await
+}
+
+async fn send_message(c: &mut RawClient, m: SendMessage) -> MessageAck {
     match c.call(m).await {
         ServerBody::MessageAck(ack) => ack,
         other => panic!("{other:?}"),
@@ -490,17 +497,15 @@ async fn only_members_may_mark_or_ask_and_foreign_ids_are_refused() {
 }
 
 async fn send_leaving_read_state(c: &mut RawClient, conv: u64, text: &str) -> MessageAck {
+    let id = format!("{conv}:{text}");
     let m = SendMessage {
         conversation_id: conv,
-        client_msg_id: format!("{conv}:{text}"),
+        client_msg_id: id,
         text: text.into(),
         leave_read_state: true,
-        ..SendMessage::default()
+        ..Default::default()
     };
-    match c.call(m).await {
-        ServerBody::MessageAck(ack) => ack,
-        other => panic!("{other:?}"),
-    }
+    send_message(c, m).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
