@@ -405,15 +405,8 @@ fn server_bodies() -> Vec<ServerBody> {
             at_ms: NOW,
         }
         .into(),
-        ReceiptEvent {
-            conversation_id: 42,
-            user_id: "bob".into(),
-            kind: ReceiptKind::Read,
-            up_to_seq: 18,
-            at_ms: NOW,
-            from_seq: 15,
-        }
-        .into(),
+        ReceiptEvent { conversation_id: 42, user_id: "bob".into(), up_to_seq: 18, from_seq: 15, ..Default::default() }
+            .into(),
         UnreadEvent { conversation_id: 42, unread: 3, total: 6 }.into(),
         TypingEvent { conversation_id: 42, user_id: "bob".into(), active: true, expires_in_ms: 5_000 }.into(),
         PresenceEvent { presence: presence() }.into(),
