@@ -111,7 +111,13 @@ pub fn message_event(message: &Message, replay: bool) -> Value {
 
 fn typing(e: &TypingEvent) -> (&'static str, Value) {
     let name = if e.active { "typing:start" } else { "typing:stop" };
-    (name, json!({ "conversationId": e.conversation_id, "userId": e.user_id, "expiresInMs": e.expires_in_ms }))
+    let v = json!({
+        "conversationId": e.conversation_id,
+        "userId": e.user_id,
+        "displayName": e.display_name,
+        "expiresInMs": e.expires_in_ms,
+    });
+    (name, v)
 }
 
 fn other(body: ServerBody) -> Option<(&'static str, Value)> {

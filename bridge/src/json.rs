@@ -137,7 +137,14 @@ pub fn conversation(c: &Conversation) -> Value {
 }
 
 pub fn presence(p: &Presence) -> Value {
-    json!({ "userId": p.user_id, "status": name_of(p.status), "lastSeen": p.last_seen_ms, "devices": p.devices })
+    json!({
+        "userId": p.user_id,
+        "status": name_of(p.status),
+        "lastSeen": p.last_seen_ms,
+        "devices": p.devices,
+        "displayName": p.display_name,
+        "fields": key_values(&p.fields),
+    })
 }
 
 pub fn notification(n: &Notification) -> Value {

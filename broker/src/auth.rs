@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::AuthConfig;
 
-/// The claims Quip reads. `sub` is the user id; `name` and `picture` seed the profile.
+/// The claims Quip reads. `sub` is the user id; `name` and `picture` seed the profile, and so do the
+/// claims named in `auth.profile_claims` (kept in `extra` with every other claim).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Claims {
     pub sub: String,
@@ -33,6 +34,9 @@ pub struct Claims {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub picture: Option<String>,
+    /// Every other claim.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Who a valid token says the caller is.
@@ -44,6 +48,8 @@ pub struct Identity {
     /// Seconds since the epoch.
     pub expires_at: u64,
     pub issued_at: Option<u64>,
+    /// Profile fields copied from the claims `auth.profile_claims` names: (field, value).
+    pub fields: Vec<(String, String)>,
 }
 
 /// Why a token was refused.
@@ -91,6 +97,8 @@ pub struct Authenticator {
     keys: Vec<Key>,
     validation_base: Validation,
     dev_signer: Option<EncodingKey>,
+    /// (profile field, claim) pairs from `auth.profile_claims`.
+    profile_claims: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -135,7 +143,8 @@ impl Authenticator {
             validation_base.required_spec_claims.insert("aud".to_owned());
         }
         let dev_signer = hs256_secret.map(EncodingKey::from_secret);
-        Ok(Self { keys, validation_base, dev_signer })
+        let profile_claims = cfg.profile_claims().map(|(f, c)| (f.to_owned(), c.to_owned())).collect();
+        Ok(Self { keys, validation_base, dev_signer, profile_claims })
     }
 
     /// Verifies a token and returns who it names.
@@ -153,12 +162,18 @@ impl Authenticator {
         if claims.sub.is_empty() || claims.sub.len() > MAX_SUB {
             return Err(AuthError::BadSubject);
         }
+        let fields = self
+            .profile_claims
+            .iter()
+            .filter_map(|(field, claim)| Some((field.clone(), claim_text(claims.extra.get(claim)?)?)))
+            .collect();
         Ok(Identity {
             user_id: claims.sub,
             display_name: claims.name,
             avatar_url: claims.picture,
             expires_at: claims.exp,
             issued_at: claims.iat,
+            fields,
         })
     }
 
@@ -167,6 +182,28 @@ impl Authenticator {
         let signer = self.dev_signer.as_ref()?;
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, signer).ok()
     }
+}
+
+/// Longest claim value copied into a profile field, in bytes (longer ones are cut at a character).
+const MAX_CLAIM_TEXT: usize = 256;
+
+/// A claim's value as profile text: strings as they are, numbers and booleans written out; anything
+/// else (objects, lists, null) is not copied.
+fn claim_text(v: &serde_json::Value) -> Option<String> {
+    let mut text = match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::Bool(b) => b.to_string(),
+        _ => return None,
+    };
+    if text.len() > MAX_CLAIM_TEXT {
+        let mut end = MAX_CLAIM_TEXT;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    Some(text)
 }
 
 /// Reads `alg` from the token header without trusting anything else, refusing `none` and unknown names.
@@ -224,6 +261,7 @@ pub fn dev_claims(user: &str, name: Option<&str>, now_secs: u64, ttl_secs: u64, 
         aud: (!cfg.audience.is_empty()).then(|| serde_json::Value::String(cfg.audience.clone())),
         name: name.map(str::to_owned),
         picture: None,
+        extra: serde_json::Map::new(),
     }
 }
 

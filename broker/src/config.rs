@@ -84,7 +84,20 @@ pub struct AuthConfig {
     pub audience: String,
     /// Clock skew allowed on `exp` and `nbf`, in seconds.
     pub leeway_secs: u64,
+    /// Token claims copied into profile fields at every connect: `"field=claim"`, or `"name"` for a
+    /// field named as its claim (e.g. `["userType=role"]`). Presence answers and events carry them.
+    pub profile_claims: Vec<String>,
 }
+
+impl AuthConfig {
+    /// The (profile field, claim) pairs of `profile_claims`.
+    pub fn profile_claims(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.profile_claims.iter().map(|entry| entry.split_once('=').unwrap_or((entry.as_str(), entry.as_str())))
+    }
+}
+
+/// Most claims `auth.profile_claims` may copy.
+const MAX_PROFILE_CLAIMS: usize = 16;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -163,6 +176,7 @@ impl Default for AuthConfig {
             issuer: String::new(),
             audience: String::new(),
             leeway_secs: 30,
+            profile_claims: Vec::new(),
         }
     }
 }
@@ -280,6 +294,14 @@ impl Config {
         if !self.auth.hs256_secret.is_empty() && self.auth.hs256_secret.len() < 32 {
             return invalid("auth.hs256_secret", "must be at least 32 bytes");
         }
+        if self.auth.profile_claims.len() > MAX_PROFILE_CLAIMS
+            || self.auth.profile_claims().any(|(f, c)| f.is_empty() || c.is_empty() || f.len() > 64 || c.len() > 64)
+        {
+            return invalid(
+                "auth.profile_claims",
+                "at most 16 entries, each \"field=claim\" or \"name\" (1..=64 bytes)",
+            );
+        }
         if let Err(reason) = self.webhook.validate() {
             return Err(ConfigError::Invalid { setting: "webhook", reason });
         }
@@ -317,6 +339,9 @@ issuer = ""
 audience = ""
 # Clock skew allowed on exp and nbf, in seconds.
 leeway_secs = 30
+# Token claims copied into profile fields at every connect, "field=claim" or "name" (field and claim
+# named alike), at most 16; presence answers and events carry them. From the environment: comma-separated.
+profile_claims = []
 
 [store]
 # "fsync" (survives power loss), "wal" (survives a crash of quipd) or "none" (benchmarks only).

@@ -22,6 +22,7 @@
 //! are tokio sleeps that act only if the user's state has not changed since (a version counter). Every
 //! task is counted, so that shutdown can cancel the timers and wait for the jobs before the store closes.
 
+mod card;
 mod shared;
 #[cfg(test)]
 mod tests;
@@ -43,6 +44,8 @@ use crate::wire::frame;
 use quip_store::model::UserId;
 use quip_store::{ChosenStatus, PresenceRecord, Store, StoreError};
 use shared::Sharded;
+
+pub use card::Card;
 
 /// How long a user whose last device disconnected still counts as online.
 pub const GRACE: Duration = Duration::from_secs(5);
@@ -85,6 +88,8 @@ struct Inner {
     /// Session id → the users it watches (so that its watches end with it).
     watching: Sharded<HashMap<u64, HashSet<UserId>>>,
     typing: shared::Gate,
+    /// The profile fields cards carry.
+    card_fields: Vec<String>,
     tasks: Arc<TaskCount>,
     shutdown: watch::Sender<bool>,
 }
@@ -108,10 +113,12 @@ struct UserState {
     /// Numbers the user's jobs: a job that finishes while still `chain` releases its own handle, so
     /// that a finished task's memory is not kept for as long as the user stays connected.
     jobs: u64,
+    /// Name and token-given fields, from the latest session's profile.
+    card: Arc<Card>,
 }
 
 impl UserState {
-    fn from_record(rec: PresenceRecord) -> Self {
+    fn from_record(rec: PresenceRecord, card: Arc<Card>) -> Self {
         let frozen_ms = (rec.status == ChosenStatus::Invisible).then_some(rec.last_seen_ms);
         Self {
             sessions: 0,
@@ -122,6 +129,7 @@ impl UserState {
             version: 0,
             chain: None,
             jobs: 0,
+            card,
         }
     }
 
@@ -146,13 +154,22 @@ impl UserState {
             status: self.public_status(),
             last_seen_ms: self.public_last_seen(),
             devices: 0,
+            display_name: self.card.display_name.clone(),
+            fields: self.card.fields.clone(),
         }
     }
 
     /// The presence the user's own devices see.
     fn truth(&self, user: &str, devices: u32) -> WirePresence {
         let status = if self.online { wire(self.status) } else { PresenceStatus::Offline };
-        WirePresence { user_id: user.to_owned(), status, last_seen_ms: self.last_seen_ms, devices }
+        WirePresence {
+            user_id: user.to_owned(),
+            status,
+            last_seen_ms: self.last_seen_ms,
+            devices,
+            display_name: self.card.display_name.clone(),
+            fields: self.card.fields.clone(),
+        }
     }
 }
 
@@ -252,7 +269,8 @@ impl Drop for SessionPresence {
 }
 
 impl Presence {
-    pub fn new(store: Store, hub: Arc<Hub>, cfg: PresenceConfig) -> Self {
+    /// `card_fields`: the profile fields presence carries beside the display name.
+    pub fn new(store: Store, hub: Arc<Hub>, cfg: PresenceConfig, card_fields: Vec<String>) -> Self {
         let inner = Inner {
             store,
             hub,
@@ -261,6 +279,7 @@ impl Presence {
             watchers: Sharded::new(),
             watching: Sharded::new(),
             typing: shared::Gate::new(),
+            card_fields,
             tasks: Arc::default(),
             shutdown: watch::channel(false).0,
         };
@@ -281,16 +300,18 @@ impl Presence {
     /// A session of `user` is connected (call after it is registered with the hub). The user's
     /// contacts hear that they came online, unless they already counted as online (another device, or
     /// a reconnect within the grace period). Keep the returned value for as long as the session lives.
-    pub async fn connect(&self, user: &str, session_id: u64) -> SessionPresence {
+    /// `card` (from the session's profile) becomes the user's card.
+    pub async fn connect(&self, user: &str, session_id: u64, card: Arc<Card>) -> SessionPresence {
         let mut loaded: Option<PresenceRecord> = None;
         loop {
             {
                 let mut shard = self.inner.users.lock(user);
                 if let (false, Some(rec)) = (shard.contains_key(user), loaded.take()) {
-                    shard.insert(user.to_owned(), UserState::from_record(rec));
+                    shard.insert(user.to_owned(), UserState::from_record(rec, card.clone()));
                 }
                 if let Some(state) = shard.get_mut(user) {
                     let before = state.public_status();
+                    state.card = card;
                     state.sessions += 1;
                     state.version += 1;
                     state.online = true;
@@ -402,17 +423,22 @@ impl Presence {
         if !missing.is_empty() {
             let store = self.inner.store.clone();
             let ask: Vec<UserId> = missing.iter().filter_map(|&i| users.get(i).cloned()).collect();
-            let records = tokio::task::spawn_blocking(move || store.presences(&ask))
-                .await
-                .map_err(|e| StoreError::Db(e.to_string()))??;
-            for (&i, rec) in missing.iter().zip(records) {
+            let read = tokio::task::spawn_blocking(move || {
+                let profiles = ask.iter().map(|u| store.profile(u)).collect::<Result<Vec<_>, _>>()?;
+                Ok::<_, StoreError>((store.presences(&ask)?, profiles))
+            });
+            let (records, profiles) = read.await.map_err(|e| StoreError::Db(e.to_string()))??;
+            for ((&i, rec), profile) in missing.iter().zip(records).zip(profiles) {
                 let last_seen_ms = rec.map_or(0, |r| r.last_seen_ms);
+                let card = profile.map(|p| Card::of(&p, &self.inner.card_fields)).unwrap_or_default();
                 if let (Some(slot), Some(user)) = (out.get_mut(i), users.get(i)) {
                     *slot = Some(WirePresence {
                         user_id: user.clone(),
                         status: PresenceStatus::Offline,
                         last_seen_ms,
                         devices: 0,
+                        display_name: card.display_name,
+                        fields: card.fields,
                     });
                 }
             }

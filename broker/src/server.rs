@@ -220,7 +220,8 @@ impl Server {
             .and_then(|l| l.set_nonblocking(true).map(|()| l))
             .and_then(tokio::net::TcpListener::from_std)
             .map_err(|e| ServerError::Bind(cfg.admin.listen, e))?;
-        let presence = Presence::new(store.clone(), hub.clone(), presence);
+        let card_fields = cfg.auth.profile_claims().map(|(field, _)| field.to_owned()).collect();
+        let presence = Presence::new(store.clone(), hub.clone(), presence, card_fields);
         let calls =
             Arc::new(crate::calls::Calls::new(Duration::from_millis(cfg_calls_ring), hub.clone(), writer.clone()));
         let broker = Arc::new(Broker {

@@ -345,7 +345,7 @@ enum AServer {
         flags: (bool, bool, bool, bool),
     },
     ReceiptEvent(u64, String, bool, u64, u64, u64),
-    TypingEvent(u64, String, bool, u32),
+    TypingEvent(u64, String, bool, u32, Option<String>),
     CallEvent(u8, ACall, String, String, String, u64),
     AppEvent(String, String, u64),
 }
@@ -433,8 +433,8 @@ impl AServer {
                 from_seq,
             }
             .into(),
-            AServer::TypingEvent(conversation_id, user_id, active, expires_in_ms) => {
-                TypingEvent { conversation_id, user_id, active, expires_in_ms }.into()
+            AServer::TypingEvent(conversation_id, user_id, active, expires_in_ms, display_name) => {
+                TypingEvent { conversation_id, user_id, active, expires_in_ms, display_name }.into()
             }
             AServer::CallEvent(kind, call, from_user_id, sdp, reason, at_ms) => {
                 use CallEventKind::*;

@@ -1,8 +1,8 @@
 //! What legacy payloads name and canonical events leave out (docs/DIALECTS.md, "Event enrichment"): the
 //! message a receipt's `upToSeq` reached (`messageId`) and every message it newly covers (`messageIds`,
-//! the newest [`MAX_COVERED`]), the display names of typing users
-//! (`userName`) and of whoever changed a conversation (`actorName`) — added without making the socket's
-//! delivery wait on quipd.
+//! the newest [`MAX_COVERED`]) and the display name of whoever changed a conversation (`actorName`) —
+//! added without making the socket's delivery wait on quipd. (Typing events name the typer themselves:
+//! quipd puts the display name in `TypingEvent`.)
 //!
 //! The socket's [`Memory`] answers nearly always: the messages the socket was given (a receipt names one
 //! of the user's own messages, which their sockets get too) and the names already looked up. When it
@@ -46,7 +46,7 @@ enum Lookup {
 
 /// Whether event `name` may be enriched for `dialect`.
 pub(crate) fn wanted(dialect: &Dialect, name: &str) -> bool {
-    matches!(name, "message:receipt" | "typing:start" | "typing:stop" | "conversation:updated")
+    matches!(name, "message:receipt" | "conversation:updated")
         && dialect.translates(name)
 }
 
@@ -101,7 +101,6 @@ fn from_memory(memory: &Memory, name: &str, payload: &mut Value) -> Option<Looku
             set_messages(payload, &ids);
             None
         }
-        "typing:start" | "typing:stop" => name_from_memory(memory, payload, "userId", "userName"),
         "conversation:updated" => name_from_memory(memory, payload, "actorId", "actorName"),
         _ => None,
     }
@@ -263,14 +262,16 @@ mod tests {
         assert_eq!(from_memory(&memory, "message:receipt", &mut everything), None);
         assert!(everything.get("messageId").is_none());
 
-        let mut typing = json!({"conversationId": 4, "userId": "bob", "expiresInMs": 5000});
+        let mut updated = json!({"conversationId": 4, "actorId": "bob"});
         assert_eq!(
-            from_memory(&memory, "typing:start", &mut typing),
-            Some(Lookup::Name { user_id: "bob".into(), field: "userName" })
+            from_memory(&memory, "conversation:updated", &mut updated),
+            Some(Lookup::Name { user_id: "bob".into(), field: "actorName" })
         );
         memory.cache_name("bob", "Bob B");
-        assert_eq!(from_memory(&memory, "typing:start", &mut typing), None);
-        assert_eq!(typing["userName"], "Bob B");
+        assert_eq!(from_memory(&memory, "conversation:updated", &mut updated), None);
+        assert_eq!(updated["actorName"], "Bob B");
+        let mut typing = json!({"conversationId": 4, "userId": "bob", "displayName": "Bob B"});
+        assert_eq!(from_memory(&memory, "typing:start", &mut typing), None, "typing names the typer itself");
         let mut message = json!({"id": 1});
         assert_eq!(from_memory(&memory, "message:new", &mut message), None);
         assert_eq!(message, json!({"id": 1}));

@@ -32,7 +32,7 @@ await step('typing reaches the other side', async () => {
   const on = waitFor(sb, 'chat-user-typing', (p) => sameId(p?.userId, a.user) && p.isTyping === true);
   sa.emit('chat-typing', { roomId, isTyping: true });
   const p = await on;
-  check(sameId(p.roomId, roomId) && p.userName !== undefined, 'chat-user-typing shape', p);
+  check(sameId(p.roomId, roomId) && (p.userName === (process.env.NAME_A ?? p.userName)), 'chat-user-typing names the typer', p);
   const off = waitFor(sb, 'chat-user-typing', (p) => sameId(p?.userId, a.user) && p.isTyping === false);
   sa.emit('chat-typing', { roomId, isTyping: false });
   await off;
@@ -69,6 +69,12 @@ await step('presence: status update and online users', async () => {
   sa.emit('get-room-online-users', { roomId });
   const p = await list;
   check(p.count >= 1 && Array.isArray(p.users), 'room-online-users shape', p);
+  // §7: users[] is {userId, userName, userType}: the token's name and user type, not the id.
+  const me = p.users.find((u) => sameId(u.userId, a.user));
+  const other = p.users.find((u) => sameId(u.userId, b.user));
+  const named = (u, name, type) => u && u.userName === (name ?? u.userName) && u.userType === (type ?? u.userType);
+  check(named(me, process.env.NAME_A, process.env.TYPE_A), 'online user A named and typed', p);
+  check(named(other, process.env.NAME_B, process.env.TYPE_B), 'online user B named and typed', p);
   return { count: p.count };
 });
 

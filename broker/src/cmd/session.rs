@@ -34,10 +34,16 @@ pub async fn update_profile(ctx: &Ctx, u: UpdateProfile) -> Reply {
         profile.avatar_url = Some(url);
     }
     if !u.fields.is_empty() {
-        profile.fields = crate::wire::convert::pairs(&u.fields);
+        // The fields tokens fill (`auth.profile_claims`) are the token's to say: they keep their value.
+        let presence = &ctx.broker.presence;
+        let given = |key: &str| presence.card_fields().iter().any(|f| f == key);
+        let mut fields: Vec<(String, String)> = profile.fields.drain(..).filter(|(k, _)| given(k)).collect();
+        fields.extend(crate::wire::convert::pairs(&u.fields).into_iter().filter(|(k, _)| !given(k)));
+        profile.fields = fields;
     }
     profile.updated_at_ms = crate::now_ms();
     ctx.broker.writer.put_profile(profile.clone()).await.map_err(|e| store_error(&e))?;
+    ctx.broker.presence.set_card(&ctx.who.user, ctx.broker.presence.card_of(&profile));
     Ok(Users { users: vec![crate::wire::convert::profile(&profile)] }.into())
 }
 

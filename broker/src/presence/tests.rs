@@ -4,8 +4,8 @@ use super::*;
 async fn a_finished_job_releases_its_task() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(dir.path(), &crate::config::StoreConfig::default()).expect("store");
-    let presence = Presence::new(store, Arc::new(Hub::default()), PresenceConfig::default());
-    let session = presence.connect("ada", 1).await;
+    let presence = Presence::new(store, Arc::new(Hub::default()), PresenceConfig::default(), Vec::new());
+    let session = presence.connect("ada", 1, Arc::default()).await;
     presence.inner.tasks.wait_idle().await;
     {
         let shard = presence.inner.users.lock("ada");

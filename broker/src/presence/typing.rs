@@ -65,6 +65,7 @@ impl Presence {
             user_id: user.to_owned(),
             active,
             expires_in_ms: if active { TYPING_EXPIRES_MS } else { 0 },
+            display_name: self.card(user).and_then(|c| c.display_name.clone()),
         };
         let n = self.inner.hub.deliver(recipients, &Outbound::Event(frame(0, event)));
         metrics::counter!("quip_typing_events_total").increment(1);
@@ -82,7 +83,7 @@ mod tests {
     fn presence() -> (Presence, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let store = quip_store::Store::open(dir.path(), &crate::config::StoreConfig::default()).unwrap();
-        (Presence::new(store, Arc::new(Hub::default()), PresenceConfig::default()), dir)
+        (Presence::new(store, Arc::new(Hub::default()), PresenceConfig::default(), Vec::new()), dir)
     }
 
     #[test]

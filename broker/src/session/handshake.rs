@@ -31,6 +31,8 @@ pub struct Accepted {
     pub resume: Option<ResumePoint>,
     /// The store-wide cursor announced in Welcome.
     pub welcome_cursor: u64,
+    /// What presence says about the user beside their status (from the profile).
+    pub card: Arc<crate::presence::Card>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -123,6 +125,7 @@ pub async fn accept(
         resuming: hello.resume.is_some(),
     };
     let welcome_cursor = welcome.global_cursor;
+    let card = broker.presence.card_of(&profile);
     send.write_all(&frame(request_id, welcome)).await.map_err(|e| HandshakeError::Stream(e.to_string()))?;
     let Hello { device_id, resume, multiplexed, passive, .. } = hello;
     Ok(Accepted {
@@ -137,10 +140,12 @@ pub async fn accept(
         expires_at: identity.expires_at,
         resume,
         welcome_cursor,
+        card,
     })
 }
 
-/// The profile as stored, updated with the token's `name` and `picture` when they differ.
+/// The profile as stored, updated with the token's `name`, `picture` and `auth.profile_claims` fields
+/// when they differ.
 async fn upsert_profile(broker: &Broker, id: &Identity) -> Result<Profile, quip_store::StoreError> {
     let store = broker.store.clone();
     let user = id.user_id.clone();
@@ -153,6 +158,12 @@ async fn upsert_profile(broker: &Broker, id: &Identity) -> Result<Profile, quip_
     }
     if id.avatar_url.is_some() && id.avatar_url != profile.avatar_url {
         profile.avatar_url = id.avatar_url.clone();
+    }
+    for (field, value) in &id.fields {
+        match profile.fields.iter_mut().find(|(key, _)| key == field) {
+            Some((_, old)) => value.clone_into(old),
+            None => profile.fields.push((field.clone(), value.clone())),
+        }
     }
     if existing.as_ref() != Some(&profile) {
         profile.updated_at_ms = crate::now_ms();

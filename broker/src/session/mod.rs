@@ -133,6 +133,7 @@ async fn run(broker: Arc<Broker>, conn: quinn::Connection, s: handshake::Accepte
         expires_at,
         resume,
         welcome_cursor,
+        card,
     } = s;
     let (out_tx, mut out_rx) = mpsc::channel::<Outbound>(broker.cfg.limits.outbound_queue);
     let lagging = Arc::new(AtomicBool::new(false));
@@ -158,7 +159,7 @@ async fn run(broker: Arc<Broker>, conn: quinn::Connection, s: handshake::Accepte
     broker.hub.register(&user, handle);
     // Counts the session in the user's presence until it is dropped (even if this task is aborted); a
     // passive session (requests alone, no live client) never counts.
-    let presence = if passive { None } else { Some(broker.presence.connect(&user, session_id).await) };
+    let presence = if passive { None } else { Some(broker.presence.connect(&user, session_id, card).await) };
     let transport = if multiplexed { "gateway" } else { "native" };
     metrics::gauge!("quip_sessions", "transport" => transport).increment(1.0);
     tracing::info!(user = %user, device = %device_id, "session open");

@@ -113,7 +113,15 @@ async fn typing_reaches_the_other_members_online_devices_only() {
     type_quietly(&mut alice, conv, true).await;
     let ev = next_typing(&mut bob, WAIT).await.expect("bob hears alice typing");
     assert!(sent.elapsed() < Duration::from_secs(2), "typing took {:?}", sent.elapsed());
-    assert_eq!(ev, TypingEvent { conversation_id: conv, user_id: "alice".into(), active: true, expires_in_ms: 6000 });
+    let name = Some("ALICE".to_owned());
+    let expected = TypingEvent {
+        conversation_id: conv,
+        user_id: "alice".into(),
+        active: true,
+        expires_in_ms: 6000,
+        display_name: name,
+    };
+    assert_eq!(ev, expected, "the typing event names the typer as their token does");
     assert!(typing_within(&mut alice_laptop, QUIET).await.is_empty(), "not the typer's own devices");
     assert!(typing_within(&mut eve, Duration::from_millis(100)).await.is_empty(), "not a stranger");
 
@@ -344,4 +352,47 @@ async fn a_passive_session_does_not_make_its_user_online() {
     let p = next_presence(&mut bob, WAIT).await.expect("bob sees alice go offline");
     assert_eq!((p.user_id.as_str(), p.status), ("alice", PresenceStatus::Offline));
     drop(rest);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_names_users_and_carries_the_fields_tokens_give() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut cfg = quip_testkit::config(dir.path());
+    cfg.auth.profile_claims = vec!["userType=role".into()];
+    let broker = TestBroker::start_with_config_and_presence(cfg.clone(), short_grace()).await;
+    let mut bob = login(&broker, "bob", "phone").await;
+    direct(&mut bob, "alice").await;
+
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
+    let mut claims = quip_broker::auth::dev_claims("alice", Some("Alice Martin"), now, 3600, &cfg.auth);
+    claims.extra.insert("role".into(), "Teacher".into());
+    let mut alice = RawClient::connect(&broker).await;
+    alice.hello(&broker.token_with(&claims), "laptop", None).await.expect("alice connects");
+    let card = |p: &Presence| {
+        (p.display_name.clone(), p.fields.iter().map(|f| (f.key.clone(), f.value.clone())).collect::<Vec<_>>())
+    };
+    let teacher = (Some("Alice Martin".to_owned()), vec![("userType".to_owned(), "Teacher".to_owned())]);
+    let p = next_presence(&mut bob, WAIT).await.expect("bob sees alice come online");
+    assert_eq!((p.status, card(&p)), (PresenceStatus::Online, teacher.clone()), "the event names her");
+
+    let conv = direct(&mut bob, "alice").await;
+    let ServerBody::PresenceList(list) = bob.call(GetOnlineMembers { conversation_id: conv }).await else { panic!() };
+    let found = list.presences.iter().find(|p| p.user_id == "alice").expect("alice is online");
+    assert_eq!(card(found), teacher, "online lists carry the name and the token's user type");
+
+    // The token's fields are the token's to say: a profile update keeps them and takes the rest.
+    let fields = vec![quip_protocol::KeyValue::new("userType", "Admin"), quip_protocol::KeyValue::new("city", "Lyon")];
+    let update = quip_protocol::family::session::UpdateProfile { fields, ..Default::default() };
+    let ServerBody::Users(users) = alice.call(update).await else { panic!("the update is answered") };
+    let kept: Vec<_> = users.users[0].fields.iter().map(|f| (f.key.as_str(), f.value.as_str())).collect();
+    assert_eq!(kept, [("userType", "Teacher"), ("city", "Lyon")]);
+
+    // Offline, the stored profile still names her.
+    hang_up(alice).await;
+    let p = next_presence(&mut bob, WAIT).await.expect("bob sees alice go offline");
+    assert_eq!((p.status, card(&p)), (PresenceStatus::Offline, teacher.clone()));
+    let broker = broker.restart_with_presence(short_grace()).await;
+    let mut bob = login(&broker, "bob", "phone").await;
+    let p = get_presence(&mut bob, &["alice"]).await.remove(0);
+    assert_eq!(card(&p), teacher, "after a restart, from the store");
 }

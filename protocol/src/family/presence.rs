@@ -2,7 +2,10 @@
 
 use flatbuffers::WIPOffset;
 
-use crate::convert::{Fbb, enc_str_list_req, enc_table_list, max, req_str, str_list, table_list, wire_enum};
+use super::common::{KeyValue, dec_fields, enc_fields};
+use crate::convert::{
+    Fbb, enc_opt_str, enc_str_list_req, enc_table_list, max, opt_str, req_str, str_list, table_list, wire_enum,
+};
 use crate::{DecodeError, fb};
 
 /// Start or refresh (`active`) or stop typing. Expires by itself when not refreshed.
@@ -37,18 +40,21 @@ pub struct TypingEvent {
     pub active: bool,
     /// When active: the indicator disappears after this long without a refresh.
     pub expires_in_ms: u32,
+    /// The typing user's display name, when they have one.
+    pub display_name: Option<String>,
 }
 
 impl Default for TypingEvent {
     /// As the schema: active.
     fn default() -> Self {
-        Self { conversation_id: 0, user_id: String::new(), active: true, expires_in_ms: 0 }
+        Self { conversation_id: 0, user_id: String::new(), active: true, expires_in_ms: 0, display_name: None }
     }
 }
 
 impl TypingEvent {
     pub(crate) fn encode<'b>(&self, fbb: &mut Fbb<'b>) -> WIPOffset<fb::TypingEvent<'b>> {
         let user_id = Some(fbb.create_string(&self.user_id));
+        let display_name = enc_opt_str(fbb, self.display_name.as_deref());
         fb::TypingEvent::create(
             fbb,
             &fb::TypingEventArgs {
@@ -56,6 +62,7 @@ impl TypingEvent {
                 user_id,
                 active: self.active,
                 expires_in_ms: self.expires_in_ms,
+                display_name,
             },
         )
     }
@@ -66,6 +73,7 @@ impl TypingEvent {
             user_id: req_str(t.user_id(), "TypingEvent", "user_id", max::USER_ID)?,
             active: t.active(),
             expires_in_ms: t.expires_in_ms(),
+            display_name: opt_str(t.display_name(), "TypingEvent", "display_name", max::SHORT)?,
         })
     }
 }
@@ -91,11 +99,17 @@ pub struct Presence {
     pub last_seen_ms: u64,
     /// Connected devices (only in answers about the caller themself).
     pub devices: u32,
+    /// The user's display name, when they have one.
+    pub display_name: Option<String>,
+    /// The profile fields the deployment copies from tokens (`auth.profile_claims`), e.g. a user type.
+    pub fields: Vec<KeyValue>,
 }
 
 impl Presence {
     pub(crate) fn encode<'b>(&self, fbb: &mut Fbb<'b>) -> WIPOffset<fb::Presence<'b>> {
         let user_id = Some(fbb.create_string(&self.user_id));
+        let display_name = enc_opt_str(fbb, self.display_name.as_deref());
+        let fields = enc_fields(fbb, &self.fields);
         fb::Presence::create(
             fbb,
             &fb::PresenceArgs {
@@ -103,6 +117,8 @@ impl Presence {
                 status: self.status.to_wire(),
                 last_seen_ms: self.last_seen_ms,
                 devices: self.devices,
+                display_name,
+                fields,
             },
         )
     }
@@ -113,6 +129,8 @@ impl Presence {
             status: PresenceStatus::from_wire(t.status(), "Presence", "status")?,
             last_seen_ms: t.last_seen_ms(),
             devices: t.devices(),
+            display_name: opt_str(t.display_name(), "Presence", "display_name", max::SHORT)?,
+            fields: dec_fields(t.fields(), "Presence", "fields")?,
         })
     }
 }
@@ -233,6 +251,8 @@ mod tests {
             status: PresenceStatus::Away,
             last_seen_ms: 1_700_000_000_000,
             devices: 2,
+            display_name: Some("Alice".into()),
+            fields: vec![KeyValue { key: "userType".into(), value: "Teacher".into() }],
         }
     }
 
@@ -265,6 +285,7 @@ mod tests {
             user_id: "u-bob".into(),
             active: true,
             expires_in_ms: 5_000,
+            display_name: Some("Bob".into()),
         }));
         roundtrip_server(ServerBody::TypingEvent(TypingEvent {
             user_id: "b".into(),

@@ -12339,6 +12339,7 @@ impl<'a> TypingEvent<'a> {
   pub const VT_USER_ID: ::flatbuffers::VOffsetT = 6;
   pub const VT_ACTIVE: ::flatbuffers::VOffsetT = 8;
   pub const VT_EXPIRES_IN_MS: ::flatbuffers::VOffsetT = 10;
+  pub const VT_DISPLAY_NAME: ::flatbuffers::VOffsetT = 12;
 
   #[inline]
   pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
@@ -12351,6 +12352,7 @@ impl<'a> TypingEvent<'a> {
   ) -> ::flatbuffers::WIPOffset<TypingEvent<'bldr>> {
     let mut builder = TypingEventBuilder::new(_fbb);
     builder.add_conversation_id(args.conversation_id);
+    if let Some(x) = args.display_name { builder.add_display_name(x); }
     builder.add_expires_in_ms(args.expires_in_ms);
     if let Some(x) = args.user_id { builder.add_user_id(x); }
     builder.add_active(args.active);
@@ -12387,6 +12389,14 @@ impl<'a> TypingEvent<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<u32>(TypingEvent::VT_EXPIRES_IN_MS, Some(0)).unwrap()}
   }
+  /// The typing user's display name, when they have one.
+  #[inline]
+  pub fn display_name(&self) -> Option<&'a str> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(TypingEvent::VT_DISPLAY_NAME, None)}
+  }
 }
 
 impl ::flatbuffers::Verifiable for TypingEvent<'_> {
@@ -12399,6 +12409,7 @@ impl ::flatbuffers::Verifiable for TypingEvent<'_> {
      .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("user_id", Self::VT_USER_ID, true)?
      .visit_field::<bool>("active", Self::VT_ACTIVE, false)?
      .visit_field::<u32>("expires_in_ms", Self::VT_EXPIRES_IN_MS, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("display_name", Self::VT_DISPLAY_NAME, false)?
      .finish();
     Ok(())
   }
@@ -12408,6 +12419,7 @@ pub struct TypingEventArgs<'a> {
     pub user_id: Option<::flatbuffers::WIPOffset<&'a str>>,
     pub active: bool,
     pub expires_in_ms: u32,
+    pub display_name: Option<::flatbuffers::WIPOffset<&'a str>>,
 }
 impl<'a> Default for TypingEventArgs<'a> {
   #[inline]
@@ -12417,6 +12429,7 @@ impl<'a> Default for TypingEventArgs<'a> {
       user_id: None, // required field
       active: true,
       expires_in_ms: 0,
+      display_name: None,
     }
   }
 }
@@ -12443,6 +12456,10 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> TypingEventBuilder<'a, 'b, A>
     self.fbb_.push_slot::<u32>(TypingEvent::VT_EXPIRES_IN_MS, expires_in_ms, 0);
   }
   #[inline]
+  pub fn add_display_name(&mut self, display_name: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(TypingEvent::VT_DISPLAY_NAME, display_name);
+  }
+  #[inline]
   pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> TypingEventBuilder<'a, 'b, A> {
     let start = _fbb.start_table();
     TypingEventBuilder {
@@ -12465,6 +12482,7 @@ impl ::core::fmt::Debug for TypingEvent<'_> {
       ds.field("user_id", &self.user_id());
       ds.field("active", &self.active());
       ds.field("expires_in_ms", &self.expires_in_ms());
+      ds.field("display_name", &self.display_name());
       ds.finish()
   }
 }
@@ -12488,6 +12506,8 @@ impl<'a> Presence<'a> {
   pub const VT_STATUS: ::flatbuffers::VOffsetT = 6;
   pub const VT_LAST_SEEN_MS: ::flatbuffers::VOffsetT = 8;
   pub const VT_DEVICES: ::flatbuffers::VOffsetT = 10;
+  pub const VT_DISPLAY_NAME: ::flatbuffers::VOffsetT = 12;
+  pub const VT_FIELDS: ::flatbuffers::VOffsetT = 14;
 
   #[inline]
   pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
@@ -12500,6 +12520,8 @@ impl<'a> Presence<'a> {
   ) -> ::flatbuffers::WIPOffset<Presence<'bldr>> {
     let mut builder = PresenceBuilder::new(_fbb);
     builder.add_last_seen_ms(args.last_seen_ms);
+    if let Some(x) = args.fields { builder.add_fields(x); }
+    if let Some(x) = args.display_name { builder.add_display_name(x); }
     builder.add_devices(args.devices);
     if let Some(x) = args.user_id { builder.add_user_id(x); }
     builder.add_status(args.status);
@@ -12537,6 +12559,22 @@ impl<'a> Presence<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<u32>(Presence::VT_DEVICES, Some(0)).unwrap()}
   }
+  /// The user's display name, when they have one.
+  #[inline]
+  pub fn display_name(&self) -> Option<&'a str> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(Presence::VT_DISPLAY_NAME, None)}
+  }
+  /// The profile fields the deployment copies from tokens (`auth.profile_claims`), e.g. a user type.
+  #[inline]
+  pub fn fields(&self) -> Option<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<KeyValue<'a>>>> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<KeyValue>>>>(Presence::VT_FIELDS, None)}
+  }
 }
 
 impl ::flatbuffers::Verifiable for Presence<'_> {
@@ -12549,6 +12587,8 @@ impl ::flatbuffers::Verifiable for Presence<'_> {
      .visit_field::<PresenceStatus>("status", Self::VT_STATUS, false)?
      .visit_field::<u64>("last_seen_ms", Self::VT_LAST_SEEN_MS, false)?
      .visit_field::<u32>("devices", Self::VT_DEVICES, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("display_name", Self::VT_DISPLAY_NAME, false)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, ::flatbuffers::ForwardsUOffset<KeyValue>>>>("fields", Self::VT_FIELDS, false)?
      .finish();
     Ok(())
   }
@@ -12558,6 +12598,8 @@ pub struct PresenceArgs<'a> {
     pub status: PresenceStatus,
     pub last_seen_ms: u64,
     pub devices: u32,
+    pub display_name: Option<::flatbuffers::WIPOffset<&'a str>>,
+    pub fields: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, ::flatbuffers::ForwardsUOffset<KeyValue<'a>>>>>,
 }
 impl<'a> Default for PresenceArgs<'a> {
   #[inline]
@@ -12567,6 +12609,8 @@ impl<'a> Default for PresenceArgs<'a> {
       status: PresenceStatus::Offline,
       last_seen_ms: 0,
       devices: 0,
+      display_name: None,
+      fields: None,
     }
   }
 }
@@ -12593,6 +12637,14 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> PresenceBuilder<'a, 'b, A> {
     self.fbb_.push_slot::<u32>(Presence::VT_DEVICES, devices, 0);
   }
   #[inline]
+  pub fn add_display_name(&mut self, display_name: ::flatbuffers::WIPOffset<&'b  str>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Presence::VT_DISPLAY_NAME, display_name);
+  }
+  #[inline]
+  pub fn add_fields(&mut self, fields: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , ::flatbuffers::ForwardsUOffset<KeyValue<'b >>>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Presence::VT_FIELDS, fields);
+  }
+  #[inline]
   pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> PresenceBuilder<'a, 'b, A> {
     let start = _fbb.start_table();
     PresenceBuilder {
@@ -12615,6 +12667,8 @@ impl ::core::fmt::Debug for Presence<'_> {
       ds.field("status", &self.status());
       ds.field("last_seen_ms", &self.last_seen_ms());
       ds.field("devices", &self.devices());
+      ds.field("display_name", &self.display_name());
+      ds.field("fields", &self.fields());
       ds.finish()
   }
 }

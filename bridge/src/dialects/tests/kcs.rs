@@ -40,16 +40,16 @@ fn every_client_event_maps_and_replies_by_event() {
     let i = inbound(&d, "get-room-online-users", json!({"roomId": "456"}));
     assert_eq!((i.canonical.as_str(), &i.payload), ("presence:online", &json!({"conversationId": 456})));
     let online = json!([
-        {"userId": "user_001", "status": "online", "lastSeen": NOW, "displayName": "John Doe"},
-        {"userId": "user_002", "status": "online", "lastSeen": NOW}
+        {"userId": "user_001", "status": "online", "lastSeen": NOW, "displayName": "John Doe", "fields": {"userType": "Teacher"}},
+        {"userId": "user_002", "status": "online", "lastSeen": NOW, "displayName": null, "fields": {}}
     ]);
     let reply = d.reply(&i, &ctx("me"), &online);
     assert_eq!(reply.emits[0].event, "room-online-users");
     assert_eq!(
         reply.emits[0].payload,
         Some(json!({"roomId": "456", "count": 2, "users": [
-            {"userId": "user_001", "userName": "John Doe", "status": "online"},
-            {"userId": "user_002", "userName": "user_002", "status": "online"}
+            {"userId": "user_001", "userName": "John Doe", "userType": "Teacher", "status": "online"},
+            {"userId": "user_002", "userName": "user_002", "userType": "", "status": "online"}
         ]}))
     );
     assert!(d.inbound("join-chat-rooms", json!({"roomIds": "room_123"})).is_err(), "ids must be Quip ids");
@@ -72,8 +72,12 @@ fn envelopes_and_server_events() {
     );
     assert_eq!(p["data"]["created_at"], NOW_ISO);
 
-    let t =
-        one(&d, "bob", "typing:start", &json!({"conversationId": 456, "userId": "user_001", "userName": "John Doe"}));
+    let t = one(
+        &d,
+        "bob",
+        "typing:start",
+        &json!({"conversationId": 456, "userId": "user_001", "displayName": "John Doe"}),
+    );
     assert_eq!(
         t.payload,
         Some(

@@ -51,7 +51,8 @@ impl Env {
     /// (so that a user whose socket closes goes offline soon after).
     pub async fn start_with_dialects() -> Self {
         Self::start_full(
-            |_| {},
+            // KCS's online lists name a user type: the seed tokens carry it as a `userType` claim.
+            |cfg| cfg.auth.profile_claims = vec!["userType".into()],
             PresenceConfig { presence_grace_ms: 500 },
             |cfg| {
                 cfg.upstream.rest_idle_secs = 1;
@@ -130,6 +131,14 @@ impl Env {
         self.quipd.token(user)
     }
 
+    /// A token for `user` (display name: the id in upper case) with a `userType` claim.
+    pub fn typed_token(&self, user: &str, user_type: &str) -> String {
+        let now = quip_broker::now_ms() / 1000;
+        let mut claims = dev_claims(user, Some(&user.to_uppercase()), now, 3600, &self.quipd.config.auth);
+        claims.extra.insert("userType".into(), user_type.into());
+        self.quipd.token_with(&claims)
+    }
+
     /// A token for `user` that expired an hour ago.
     pub fn expired_token(&self, user: &str) -> String {
         let now = quip_broker::now_ms() / 1000;
@@ -166,10 +175,14 @@ impl Env {
         let path = tests_dir().join("seeds").join(script);
         let env = [
             ("BRIDGE_URL", self.dialect_url(name)),
-            ("TOKEN_A", self.token("alice")),
-            ("TOKEN_B", self.token("bob")),
+            ("TOKEN_A", self.typed_token("alice", "Teacher")),
+            ("TOKEN_B", self.typed_token("bob", "Student")),
             ("USER_A", "alice".to_owned()),
             ("USER_B", "bob".to_owned()),
+            ("NAME_A", "ALICE".to_owned()),
+            ("NAME_B", "BOB".to_owned()),
+            ("TYPE_A", "Teacher".to_owned()),
+            ("TYPE_B", "Student".to_owned()),
             ("ADMIN_TOKEN", self.quipd.admin_token.clone()),
             ("ADMIN_URL", format!("http://{}", self.quipd.admin_addr)),
         ];
