@@ -155,11 +155,26 @@ pub struct LimitsConfig {
     /// Socket.IO connects being authenticated with quipd at once; past it a connect is refused with
     /// `Unavailable` (try again), so a connect storm cannot queue unbounded work upstream.
     pub max_handshakes: usize,
+    /// TCP connections one client address may hold at once (0: no limit — behind a load balancer every
+    /// client has its address).
+    pub max_connections_per_address: usize,
+    /// How long a client has to send a request's head (ms); one that drips headers, or sends nothing
+    /// after connecting, is closed then.
+    pub header_read_timeout_ms: u64,
+    /// A connection with no byte in either direction for this long (ms) is closed. Longer than
+    /// Socket.IO's ping interval plus its timeout (45 s), so live sockets never hit it.
+    pub idle_timeout_ms: u64,
 }
 
 impl Default for LimitsConfig {
     fn default() -> Self {
-        Self { max_connections: 50_000, max_handshakes: 512 }
+        Self {
+            max_connections: 50_000,
+            max_handshakes: 512,
+            max_connections_per_address: 0,
+            header_read_timeout_ms: 10_000,
+            idle_timeout_ms: 120_000,
+        }
     }
 }
 
@@ -236,6 +251,12 @@ impl Config {
             let setting =
                 if self.limits.max_connections == 0 { "limits.max_connections" } else { "limits.max_handshakes" };
             return Err(ConfigError::Invalid { setting, reason: e.to_string() });
+        }
+        if self.limits.header_read_timeout_ms < 100 {
+            return invalid("limits.header_read_timeout_ms", "must be at least 100");
+        }
+        if self.limits.idle_timeout_ms < 1000 {
+            return invalid("limits.idle_timeout_ms", "must be at least 1000");
         }
         let up = &self.upstream;
         if up.server.ip().is_unspecified() || up.server.port() == 0 {
@@ -409,6 +430,14 @@ admin_token = ""
 # Unavailable). Refusals count in quip_admission_refused_total{limit}. Both at least 1.
 max_connections = 50000
 max_handshakes = 512
+# Connections one client address may hold at once (0: no limit; behind a load balancer every client has
+# its address). Refusals count as limit="connections_per_address".
+max_connections_per_address = 0
+# A client has this long to send a request's head (ms): one that drips headers or sends nothing is closed.
+header_read_timeout_ms = 10000
+# A connection silent both ways this long (ms) is closed (quip_bridge_idle_closed_total); live Socket.IO
+# sockets ping every 25 s.
+idle_timeout_ms = 120000
 
 [shutdown]
 # After SIGTERM/SIGINT: how long open client connections may take to finish (ms) before they are closed.

@@ -146,6 +146,33 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Gives axum's own error answers — 405 for a route's wrong method, 413 past a body limit, 415, a body
+/// an extractor refused — the JSON error envelope with a code, as every other error has. Their status
+/// (and `Allow`) stays; the plain-text reason becomes the message. Answers that already are ours pass.
+pub async fn envelope_plain_errors(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) || response.extensions().get::<Answered>().is_some() {
+        return response;
+    }
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+        StatusCode::NOT_FOUND => ErrorCode::NotFound,
+        s if s.is_server_error() => ErrorCode::Internal,
+        _ => ErrorCode::InvalidArgument,
+    };
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let reason = status.canonical_reason().unwrap_or("error");
+    let message = if text.trim().is_empty() { reason.to_lowercase() } else { text.trim().to_owned() };
+    let mut answer = ApiError::new(code, message).into_response();
+    *answer.status_mut() = status;
+    if let Some(allow) = parts.headers.get(header::ALLOW) {
+        answer.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    answer
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

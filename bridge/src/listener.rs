@@ -1,5 +1,7 @@
 //! The bridge's client listeners behind admission and the drain: a TCP connection past
-//! `limits.max_connections` is closed at once (counted in `quip_admission_refused_total{limit}`), and
+//! `limits.max_connections`, or past `limits.max_connections_per_address` from one client address, is
+//! closed at once (counted in `quip_admission_refused_total{limit}`); a connection with no byte either way
+//! for `limits.idle_timeout_ms` is closed (`quip_bridge_idle_closed_total`); and
 //! every admitted connection holds a guard of the drain until it closes, so shutdown waits for the open
 //! connections under `shutdown.drain_timeout_ms` and no longer.
 //!
@@ -9,30 +11,90 @@
 //! once the deadline passes the server flips `close`, and every stream still open fails its next read or
 //! write (a pending read is woken for it), so hyper closes the connection.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use quip_service::{Admission, ConnectionPermit, DrainGuard, Watch};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
+use tokio::time::{Instant, Sleep};
+
+/// Connections held per client address, within a limit (0: none).
+#[derive(Debug, Clone, Default)]
+pub struct PerAddress {
+    limit: usize,
+    held: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+impl PerAddress {
+    pub fn new(limit: usize) -> Self {
+        Self { limit, held: Arc::default() }
+    }
+
+    /// A slot for one more connection from `ip`, unless it already holds the limit.
+    fn try_take(&self, ip: IpAddr) -> Option<AddressSlot> {
+        if self.limit == 0 {
+            return Some(AddressSlot { owner: None, ip });
+        }
+        let mut held = self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = held.entry(ip).or_insert(0);
+        if *n >= self.limit {
+            return None;
+        }
+        *n += 1;
+        Some(AddressSlot { owner: Some(self.clone()), ip })
+    }
+}
+
+/// One connection's place in its address's count; given back when dropped.
+struct AddressSlot {
+    owner: Option<PerAddress>,
+    ip: IpAddr,
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let Some(owner) = &self.owner else { return };
+        let mut held = owner.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = held.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.ip);
+            }
+        }
+    }
+}
 
 /// A TCP listener that admits connections within the limit while the bridge is not draining.
 #[derive(Debug)]
 pub struct AdmittedListener {
     inner: TcpListener,
     admission: Admission,
+    per_address: PerAddress,
+    idle: Duration,
     drain: Watch,
     close: watch::Receiver<bool>,
 }
 
 impl AdmittedListener {
-    /// `close` turning true closes every connection still open (the drain deadline passed).
-    pub fn new(inner: TcpListener, admission: Admission, drain: Watch, close: watch::Receiver<bool>) -> Self {
-        Self { inner, admission, drain, close }
+    /// `close` turning true closes every connection still open (the drain deadline passed); a
+    /// connection silent both ways for `idle` is closed.
+    pub fn new(
+        inner: TcpListener,
+        admission: Admission,
+        per_address: PerAddress,
+        idle: Duration,
+        drain: Watch,
+        close: watch::Receiver<bool>,
+    ) -> Self {
+        Self { inner, admission, per_address, idle, drain, close }
     }
 }
 
@@ -44,6 +106,12 @@ type Closing = Pin<Box<dyn Future<Output = ()> + Send>>;
 pub struct AdmittedStream {
     stream: TcpStream,
     closing: Closing,
+    idle: Duration,
+    /// The last byte read or written.
+    last: Instant,
+    /// Fires at `last + idle` (or earlier: it is moved on when it fires and there was traffic since).
+    idle_timer: Pin<Box<Sleep>>,
+    _address: AddressSlot,
     _permit: ConnectionPermit,
     _guard: DrainGuard,
 }
@@ -62,6 +130,20 @@ impl AdmittedStream {
             .poll(cx)
             .is_ready()
             .then(|| io::Error::new(io::ErrorKind::ConnectionAborted, "closed: the drain deadline passed"))
+    }
+
+    /// An error once the connection was silent both ways for the idle timeout (registering the task to
+    /// be woken at the deadline otherwise).
+    fn idle_over(&mut self, cx: &mut Context<'_>) -> Option<io::Error> {
+        while self.idle_timer.as_mut().poll(cx).is_ready() {
+            let deadline = self.last + self.idle;
+            if Instant::now() >= deadline {
+                metrics::counter!("quip_bridge_idle_closed_total").increment(1);
+                return Some(io::Error::new(io::ErrorKind::TimedOut, "closed: idle for too long"));
+            }
+            self.idle_timer.as_mut().reset(deadline);
+        }
+        None
     }
 }
 
@@ -84,6 +166,11 @@ impl axum::serve::Listener for AdmittedListener {
                 // Draining: the listener is about to stop; a connection that raced in is closed.
                 continue;
             };
+            let Some(address) = self.per_address.try_take(addr.ip()) else {
+                metrics::counter!(quip_service::REFUSED_METRIC, "limit" => "connections_per_address").increment(1);
+                tracing::debug!(%addr, "connection refused: too many from this address");
+                continue;
+            };
             match self.admission.try_connection() {
                 Ok(permit) => {
                     // Socket.IO frames are small and latency-bound: no Nagle delay behind a delayed ACK.
@@ -95,7 +182,18 @@ impl axum::serve::Listener for AdmittedListener {
                         // A dropped sender (the server gone) closes too.
                         let _ = close.wait_for(|close| *close).await;
                     });
-                    return (AdmittedStream { stream, closing, _permit: permit, _guard: guard }, addr);
+                    let idle_timer = Box::pin(tokio::time::sleep(self.idle));
+                    let stream = AdmittedStream {
+                        stream,
+                        closing,
+                        idle: self.idle,
+                        last: Instant::now(),
+                        idle_timer,
+                        _address: address,
+                        _permit: permit,
+                        _guard: guard,
+                    };
+                    return (stream, addr);
                 }
                 Err(refused) => {
                     metrics::counter!(quip_service::REFUSED_METRIC, "limit" => refused.limit()).increment(1);
@@ -112,10 +210,15 @@ impl axum::serve::Listener for AdmittedListener {
 
 impl AsyncRead for AdmittedStream {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        if let Some(e) = self.closed(cx) {
+        if let Some(e) = self.closed(cx).or_else(|| self.idle_over(cx)) {
             return Poll::Ready(Err(e));
         }
-        Pin::new(&mut self.stream).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let read = Pin::new(&mut self.stream).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.last = Instant::now();
+        }
+        read
     }
 }
 
@@ -124,7 +227,11 @@ impl AsyncWrite for AdmittedStream {
         if let Some(e) = self.closed(cx) {
             return Poll::Ready(Err(e));
         }
-        Pin::new(&mut self.stream).poll_write(cx, buf)
+        let written = Pin::new(&mut self.stream).poll_write(cx, buf);
+        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
+            self.last = Instant::now();
+        }
+        written
     }
 
     fn poll_write_vectored(
@@ -135,7 +242,11 @@ impl AsyncWrite for AdmittedStream {
         if let Some(e) = self.closed(cx) {
             return Poll::Ready(Err(e));
         }
-        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+        let written = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
+            self.last = Instant::now();
+        }
+        written
     }
 
     fn is_write_vectored(&self) -> bool {

@@ -202,38 +202,36 @@ impl Bridge {
                 let _ = stop_tx.send(true);
             })
         };
-        let (admin_stop, mut admin_stopped) = tokio::sync::watch::channel(false);
+        let (admin_stop, admin_stopped) = tokio::sync::watch::channel(false);
         let admin_router = admin_router(&app);
         let admin_task = tokio::spawn(async move {
             if let Ok(addr) = admin.local_addr() {
                 tracing::info!(%addr, "admin listener (/metrics, /healthz, /readyz)");
             }
-            let stopped = async move {
-                let _ = admin_stopped.wait_for(|s| *s).await;
-            };
-            if let Err(e) = axum::serve(admin, admin_router).with_graceful_shutdown(stopped).await {
-                tracing::warn!(error = %e, "admin listener failed");
-            }
+            quip_service::http::serve(admin, admin_router, quip_service::http::ADMIN_LIMITS, admin_stopped).await;
         });
         let mut tasks = Vec::new();
+        // One count per client address over every client listener.
+        let per_address = crate::listener::PerAddress::new(app.config().limits.max_connections_per_address);
         for (listener, router) in servers {
             if let Ok(addr) = listener.local_addr() {
                 tracing::info!(%addr, upstream = %app.config().upstream.server, "quip-bridge listening");
             }
-            let mut stop = stop_rx.clone();
+            let limits = &app.config().limits;
             let listener = crate::listener::AdmittedListener::new(
                 listener,
                 app.admission().clone(),
+                per_address.clone(),
+                std::time::Duration::from_millis(limits.idle_timeout_ms),
                 drain.watch(),
                 close_rx.clone(),
             );
-            tasks.push(tokio::spawn(async move {
-                axum::serve(listener, router)
-                    .with_graceful_shutdown(async move {
-                        let _ = stop.wait_for(|s| *s).await;
-                    })
-                    .await
-            }));
+            let serve = quip_service::http::ServeLimits {
+                header_read_timeout: std::time::Duration::from_millis(limits.header_read_timeout_ms),
+                // The admission limit (over every listener) is the one that counts.
+                max_connections: usize::MAX,
+            };
+            tasks.push(tokio::spawn(quip_service::http::serve(listener, router, serve, stop_rx.clone())));
         }
         // Once shutdown began, the open client connections get the drain deadline to finish; what is
         // still open then is closed (its listener's task aborted).
@@ -257,8 +255,7 @@ impl Bridge {
         let mut served = Ok(());
         for task in tasks {
             match task.await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => served = Err(BridgeError::Serve(e)),
+                Ok(()) => {}
                 Err(e) if e.is_cancelled() => {}
                 Err(e) => served = Err(BridgeError::Serve(std::io::Error::other(e.to_string()))),
             }

@@ -27,6 +27,10 @@ fn describe() {
     describe_counter!("quip_bridge_socket_events_in_total", "Socket.IO events received, by canonical operation");
     describe_counter!("quip_bridge_socket_events_out_total", "Socket.IO events emitted to clients");
     describe_counter!(
+        "quip_bridge_idle_closed_total",
+        "Client TCP connections closed after limits.idle_timeout_ms without a byte either way"
+    );
+    describe_counter!(
         "quip_bridge_socket_queue_full_total",
         "Socket.IO events refused because their socket already had too many waiting to be handled"
     );
@@ -86,7 +90,7 @@ pub async fn http(req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
     let method = req.method().as_str().to_owned();
     let start = Instant::now();
-    let response = next.run(req).await;
+    let response = crate::error::envelope_plain_errors(next.run(req).await).await;
     if let Some(Answered(code)) = response.extensions().get::<Answered>() {
         error(code.name());
     }

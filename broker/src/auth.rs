@@ -68,7 +68,7 @@ pub enum AuthError {
     WrongIssuer,
     #[error("token algorithm {0} is not allowed")]
     AlgorithmNotAllowed(String),
-    #[error("token subject is empty or too long")]
+    #[error("token subject is empty, too long or holds a control character")]
     BadSubject,
     #[error("could not load key {path}: {reason}")]
     Key { path: String, reason: String },
@@ -159,7 +159,8 @@ impl Authenticator {
         validation.algorithms = vec![alg];
         let data = jsonwebtoken::decode::<Claims>(token, &key.key, &validation).map_err(|e| map_error(e.kind()))?;
         let claims = data.claims;
-        if claims.sub.is_empty() || claims.sub.len() > MAX_SUB {
+        // A subject with a control character (a line break) could forge log lines: no user id has one.
+        if claims.sub.is_empty() || claims.sub.len() > MAX_SUB || claims.sub.chars().any(char::is_control) {
             return Err(AuthError::BadSubject);
         }
         let fields = self

@@ -301,15 +301,10 @@ impl Server {
             }
         });
         // The admin listener outlives the drain, so probes see /readyz answer "draining" (503) meanwhile.
-        let (admin_stop_tx, mut admin_stop) = watch::channel(false);
+        let (admin_stop_tx, admin_stop) = watch::channel(false);
         let admin_server = tokio::spawn(async move {
             let app = crate::admin::router(broker_for_admin, &admin_token);
-            let stopped = async move {
-                let _ = admin_stop.wait_for(|stop| *stop).await;
-            };
-            if let Err(e) = axum::serve(admin, app).with_graceful_shutdown(stopped).await {
-                tracing::error!(error = %e, "admin listener failed");
-            }
+            quip_service::http::serve(admin, app, quip_service::http::ADMIN_LIMITS, admin_stop).await;
         });
         let mut sessions = JoinSet::new();
         tokio::pin!(shutdown);

@@ -57,6 +57,14 @@ pub(crate) fn req_str(v: &str, table: &'static str, field: &'static str, max: us
     Ok(v.to_owned())
 }
 
+/// A required identifier: as [`req_str`], and without control characters (identifiers reach logs).
+pub(crate) fn req_id(v: &str, table: &'static str, field: &'static str, max: usize) -> Result<String, DecodeError> {
+    if v.chars().any(char::is_control) {
+        return Err(DecodeError::ControlCharacter { table, field });
+    }
+    req_str(v, table, field, max)
+}
+
 /// An optional string where absence means "not given" (distinct from empty).
 pub(crate) fn opt_str(
     v: Option<&str>,

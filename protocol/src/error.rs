@@ -28,6 +28,9 @@ pub enum DecodeError {
     /// A string or list is longer than the protocol allows.
     #[error("{table}.{field} has {len} (bytes or items), more than the maximum {max}")]
     TooLong { table: &'static str, field: &'static str, len: usize, max: usize },
+    /// An identifier holds a control character (a line break, say), which no identifier may.
+    #[error("{table}.{field} holds a control character")]
+    ControlCharacter { table: &'static str, field: &'static str },
 }
 
 impl DecodeError {
@@ -37,7 +40,9 @@ impl DecodeError {
             DecodeError::FrameTooLarge { .. } => ErrorCode::FrameTooLarge,
             DecodeError::LengthMismatch { .. } | DecodeError::Invalid { .. } => ErrorCode::BadFrame,
             DecodeError::UnknownVariant { .. } => ErrorCode::UnsupportedFrame,
-            DecodeError::UnknownEnum { .. } | DecodeError::MissingField { .. } => ErrorCode::InvalidArgument,
+            DecodeError::UnknownEnum { .. }
+            | DecodeError::MissingField { .. }
+            | DecodeError::ControlCharacter { .. } => ErrorCode::InvalidArgument,
             DecodeError::TooLong { .. } => ErrorCode::PayloadTooLarge,
         }
     }

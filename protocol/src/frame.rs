@@ -275,7 +275,10 @@ mod tests {
 
     #[test]
     fn the_none_tag_is_rejected() {
-        assert!(ClientFrame::decode(&frame_with_tag(0), &limits()).is_err());
+        // The body is required, so the verifier refuses a NONE body before its tag is looked at.
+        let err = ClientFrame::decode(&frame_with_tag(0), &limits()).unwrap_err();
+        assert!(matches!(err, DecodeError::Invalid { .. }), "{err:?}");
+        assert_eq!(err.code(), crate::ErrorCode::BadFrame);
     }
 
     #[test]

@@ -78,7 +78,8 @@ pub struct ClientConfig {
     /// [`crate::Client::resume_point`] before it last exited). `None` starts live.
     pub resume: Option<ResumePoint>,
     /// Tell the broker which messages reached the app (`MarkDelivered`, sent by the SDK as the app takes
-    /// messages from the event stream, coalesced per conversation). Default true.
+    /// messages from the event stream, coalesced per conversation; the user's own messages are not
+    /// reported). Default true.
     pub report_delivered: bool,
     /// No person is behind this session, only requests (a gateway serving HTTP calls): the broker does
     /// not count it in the user's presence. Default false.

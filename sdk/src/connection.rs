@@ -128,6 +128,7 @@ impl<T: Transport> Driver<T> {
             lock(&self.shared.tracker).advance_global(welcome.global_cursor);
         }
         tracing::info!(session = welcome.session_id, user = %welcome.user.id, resumed, "session open");
+        self.shared.reports.set_user(&welcome.user.id);
         *lock(&self.shared.welcome) = Some(welcome);
         self.shared.state.send_replace(ConnectionState::Connected);
 

@@ -81,7 +81,7 @@ impl EventStream {
     /// Notes a message handed to the app as delivered.
     fn taken(&self, event: Option<Event>) -> Option<Event> {
         if let (Some(Event::Message { message, .. }), Some(reports)) = (&event, &self.reports) {
-            reports.note(message.conversation_id, message.seq);
+            reports.note(message.conversation_id, message.seq, &message.sender.id);
         }
         event
     }
@@ -109,7 +109,7 @@ impl EventStream {
             match tokio::time::timeout_at(deadline, self.rx.recv()).await {
                 Ok(Some(Event::Message { message, .. })) => {
                     if let Some(reports) = &self.reports {
-                        reports.note(message.conversation_id, message.seq);
+                        reports.note(message.conversation_id, message.seq, &message.sender.id);
                     }
                     return Ok(message);
                 }

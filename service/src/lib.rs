@@ -6,6 +6,7 @@
 pub mod admission;
 pub mod config;
 pub mod drain;
+pub mod http;
 pub mod logs;
 pub mod metrics;
 pub mod signal;

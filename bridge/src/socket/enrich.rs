@@ -46,8 +46,7 @@ enum Lookup {
 
 /// Whether event `name` may be enriched for `dialect`.
 pub(crate) fn wanted(dialect: &Dialect, name: &str) -> bool {
-    matches!(name, "message:receipt" | "conversation:updated")
-        && dialect.translates(name)
+    matches!(name, "message:receipt" | "conversation:updated") && dialect.translates(name)
 }
 
 /// Remembers what later events will need, from an event the socket is given: the messages (for the

@@ -14,6 +14,7 @@ mod media;
 mod metrics;
 mod rest;
 mod seeds;
+mod slow_clients;
 mod socketio_node;
 mod socketio_python;
 mod web;

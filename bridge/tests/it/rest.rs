@@ -135,6 +135,12 @@ async fn errors_have_the_envelope_and_the_mapped_status() {
     let big = json!({"text": "x".repeat(20_000)});
     let r = env.http("POST", &format!("/api/v1/conversations/{conv}/messages"), Some(&alice), Some(&big)).await;
     check(&r, 413, "PayloadTooLarge");
+    // axum's own answers get the envelope too: a body past the body limit, a method the route has not.
+    let huge = json!({"text": "x".repeat(3 << 20)});
+    let r = env.http("POST", &format!("/api/v1/conversations/{conv}/messages"), Some(&alice), Some(&huge)).await;
+    check(&r, 413, "PayloadTooLarge");
+    let r = env.http("PUT", "/api/v1/conversations", Some(&alice), None).await;
+    check(&r, 405, "InvalidArgument");
     // 403: editing someone else's message.
     let sent = env
         .http("POST", &format!("/api/v1/conversations/{conv}/messages"), Some(&alice), Some(&json!({"text": "hi"})))

@@ -75,7 +75,7 @@ pub(super) async fn disconnect(State(admin): State<Admin>, Path(user): Path<Stri
     if d.session_id.is_some() && n == 0 {
         return error(StatusCode::NOT_FOUND, "NotFound", "no such session of this user");
     }
-    tracing::info!(user = %user, sessions = n, "admin: disconnected");
+    tracing::info!(user = %user.escape_debug(), sessions = n, "admin: disconnected");
     ok(StatusCode::OK, json!({ "disconnected": n }))
 }
 
@@ -104,6 +104,6 @@ pub(super) async fn revoke(State(admin): State<Admin>, Path(user): Path<String>,
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "Internal", e.to_string()),
     }
     let n = kick(&admin, &user, None, CloseReason::Revoked, "your tokens were revoked; sign in again");
-    tracing::info!(user = %user, before_ms, sessions = n, "admin: tokens revoked");
+    tracing::info!(user = %user.escape_debug(), before_ms, sessions = n, "admin: tokens revoked");
     ok(StatusCode::OK, json!({ "revoked_before_ms": before_ms, "disconnected": n }))
 }

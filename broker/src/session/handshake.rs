@@ -4,12 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use quip_protocol::family::session::{Hello, Welcome};
+use quip_protocol::family::session::{CloseReason, Goodbye, Hello, Welcome};
 use quip_protocol::{ClientBody, ClientFrame, ErrorCode, PROTOCOL_VERSION, ResumePoint};
 
 use crate::Broker;
 use crate::auth::Identity;
-use crate::io::FrameReader;
+use crate::io::{FrameReader, ReadError};
 use crate::wire::{close_code, error_frame, frame};
 use quip_store::model::Profile;
 
@@ -80,9 +80,18 @@ pub async fn accept(
                 let msg = format!("expected Hello, got {}", other.body.name());
                 return Err(refuse(conn, &mut send, other.request_id, ErrorCode::UnexpectedFrame, msg).await);
             }
-            Err(e) => return Err(refuse(conn, &mut send, 0, e.code(), e.to_string()).await),
+            Err(e) => {
+                // Only a field was wrong when the frame passed the verifier: the reply names its request.
+                let id = ClientFrame::peek_request_id(&bytes, &broker.limits);
+                return Err(refuse(conn, &mut send, id, e.code(), e.to_string()).await);
+            }
         },
         Ok(Ok(None)) => return Err(HandshakeError::Stream("closed before Hello".into())),
+        Ok(Err(ReadError::Frame(e))) => {
+            // A bad length desynchronises the stream: as after Welcome, the code, then Goodbye, then close.
+            let goodbye = Goodbye { reason: CloseReason::ProtocolError, message: e.to_string(), reconnect_after_ms: 0 };
+            return Err(refuse_then(conn, &mut send, 0, e.code(), e.to_string(), Some(goodbye)).await);
+        }
         Ok(Err(e)) => return Err(refuse(conn, &mut send, 0, ErrorCode::BadFrame, e.to_string()).await),
         Err(_) => return Err(refuse(conn, &mut send, 0, ErrorCode::Timeout, "no Hello in time".into()).await),
     };
@@ -179,9 +188,24 @@ async fn refuse(
     code: ErrorCode,
     message: String,
 ) -> HandshakeError {
-    tracing::info!(%code, %message, "handshake refused");
+    refuse_then(conn, send, request_id, code, message, None).await
+}
+
+/// [`refuse`], with a `Goodbye` after the error (a framing error: the stream cannot go on).
+async fn refuse_then(
+    conn: Option<&quinn::Connection>,
+    send: &mut quinn::SendStream,
+    request_id: u64,
+    code: ErrorCode,
+    message: String,
+    goodbye: Option<Goodbye>,
+) -> HandshakeError {
+    tracing::info!(%code, message = %message.escape_debug(), "handshake refused");
     // Best effort: tell the client why, then close.
     let _ = send.write_all(&error_frame(request_id, code, message.clone())).await;
+    if let Some(goodbye) = goodbye {
+        let _ = send.write_all(&frame(0, goodbye)).await;
+    }
     let _ = send.finish();
     let _ = tokio::time::timeout(Duration::from_millis(500), send.stopped()).await;
     if let Some(conn) = conn {

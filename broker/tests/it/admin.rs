@@ -172,3 +172,28 @@ async fn a_reloaded_certificate_serves_new_connections_and_keeps_the_open_ones()
     let (bob, _events) = quip_sdk::Client::connect(cfg(&new_fingerprint)).await.unwrap();
     bob.close().await;
 }
+
+/// A connection to the admin listener that drips a request's head is closed (issue 18, "Slow HTTP
+/// clients"): the listener gives each request head 10 s, and serves the others meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_admin_client_is_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let broker = TestBroker::start().await;
+    let mut slow = tokio::net::TcpStream::connect(broker.admin_addr).await.expect("connect");
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n").await.expect("write");
+    let (status, _) = broker.admin_call("GET", "/healthz", None, "").await;
+    assert_eq!(status, 200, "others are served while one drips");
+    let closed = async {
+        let mut buf = [0u8; 64];
+        loop {
+            if slow.write_all(b"X").await.is_err() {
+                return;
+            }
+            let read = tokio::time::timeout(std::time::Duration::from_millis(200), slow.read(&mut buf)).await;
+            if let Ok(Ok(0) | Err(_)) = read {
+                return;
+            }
+        }
+    };
+    assert!(tokio::time::timeout(std::time::Duration::from_secs(20), closed).await.is_ok(), "still open after 20 s");
+}

@@ -166,3 +166,26 @@ async fn public_key_algorithms_verify_and_confusion_is_refused() {
     .unwrap();
     assert_eq!(refused(&broker, &confused).await, ErrorCode::TokenInvalid);
 }
+
+/// Client-supplied identifiers reach quipd's log: one with a line break could forge whole log lines
+/// (issue 18, "Log injection"), so it is refused at the edge and the refusal says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identifiers_with_control_characters_are_refused() {
+    let broker = TestBroker::start().await;
+    let cfg = broker.config.auth.clone();
+    let forged = "alice\nINFO quipd::admin: admin: tokens revoked user=bob";
+    let sub = dev_claims(forged, None, now(), 3600, &cfg);
+    assert_eq!(refused(&broker, &broker.token_with(&sub)).await, ErrorCode::TokenInvalid);
+
+    let mut c = RawClient::connect(&broker).await;
+    let err = c.hello(&broker.token("alice"), "phone\r\nINFO session open", None).await.expect_err("refused");
+    assert_eq!(err.code, ErrorCode::InvalidArgument);
+    assert!(err.message.contains("device_id") && !err.message.contains('\n'), "{:?}", err.message);
+
+    // An algorithm name with a line break is named in the refusal without it.
+    let header = b64(&serde_json::json!({"alg": "HS\n256"}));
+    let token = format!("{header}.{}.c2ln", b64(&serde_json::json!({"sub": "alice", "exp": now() + 60})));
+    let mut c = RawClient::connect(&broker).await;
+    let err = c.hello(&token, "phone", None).await.expect_err("refused");
+    assert_eq!(err.code, ErrorCode::AlgorithmNotAllowed);
+}

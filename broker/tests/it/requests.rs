@@ -236,6 +236,31 @@ async fn a_request_before_hello_is_refused() {
     assert!(tokio::time::timeout(common::WAIT, c.conn.closed()).await.is_ok());
 }
 
+/// Before Welcome as after it (docs/PROTOCOL.md, "What happens on a failure"): a bad length prefix gets
+/// `FrameTooLarge`, then `Goodbye { ProtocolError }`, then the close; a field error in Hello names the
+/// Hello's request id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_errors_are_answered_as_documented() {
+    use quip_protocol::family::session::{CloseReason, Hello};
+    let broker = TestBroker::start().await;
+    let mut c = RawClient::connect(&broker).await;
+    c.write_raw(&u32::MAX.to_le_bytes()).await;
+    let reply = c.reply().await.expect("an answer");
+    assert_eq!(code(&reply.body), ErrorCode::FrameTooLarge);
+    match c.reply().await.map(|f| f.body) {
+        Some(ServerBody::Goodbye(g)) => assert_eq!(g.reason, CloseReason::ProtocolError),
+        other => panic!("expected Goodbye, got {other:?}"),
+    }
+    assert!(tokio::time::timeout(common::WAIT, c.conn.closed()).await.is_ok());
+
+    let mut c = RawClient::connect(&broker).await;
+    let hello =
+        Hello { protocol_version: 1, token: broker.token("alice"), device_id: "a\nb".into(), ..Hello::default() };
+    let id = c.send_frame(hello).await;
+    let reply = c.reply().await.expect("an answer");
+    assert_eq!((reply.request_id, code(&reply.body)), (id, ErrorCode::InvalidArgument));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conversations_are_listed_by_last_activity_with_cursor_paging() {
     use quip_protocol::family::conversations::ListConversations;

@@ -5,7 +5,7 @@ use flatbuffers::WIPOffset;
 
 use super::common::{KeyValue, ResumePoint, UserProfile, dec_fields, enc_fields};
 use crate::convert::{
-    Fbb, enc_opt_str, enc_str, enc_str_list_req, enc_table_list, max, opt_str, req_str, str_list, str_or_empty,
+    Fbb, enc_opt_str, enc_str, enc_str_list_req, enc_table_list, max, opt_str, req_id, req_str, str_list, str_or_empty,
     table_list, wire_enum,
 };
 use crate::{DecodeError, fb};
@@ -55,7 +55,7 @@ impl Hello {
         Ok(Self {
             protocol_version: t.protocol_version(),
             token: req_str(t.token(), "Hello", "token", max::TOKEN)?,
-            device_id: req_str(t.device_id(), "Hello", "device_id", max::DEVICE_ID)?,
+            device_id: req_id(t.device_id(), "Hello", "device_id", max::DEVICE_ID)?,
             client_name: opt_str(t.client_name(), "Hello", "client_name", max::SHORT)?,
             client_version: opt_str(t.client_version(), "Hello", "client_version", max::SHORT)?,
             datagrams: t.datagrams(),
