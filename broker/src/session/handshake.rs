@@ -78,22 +78,22 @@ pub async fn accept(
             Ok(ClientFrame { request_id, body: ClientBody::Hello(hello) }) => (request_id, hello),
             Ok(other) => {
                 let msg = format!("expected Hello, got {}", other.body.name());
-                return Err(refuse(conn, &mut send, other.request_id, ErrorCode::UnexpectedFrame, msg).await);
+                return Err(refuse(conn, &mut send, other.request_id, ErrorCode::UnexpectedFrame, msg, None).await);
             }
             Err(e) => {
                 // Only a field was wrong when the frame passed the verifier: the reply names its request.
                 let id = ClientFrame::peek_request_id(&bytes, &broker.limits);
-                return Err(refuse(conn, &mut send, id, e.code(), e.to_string()).await);
+                return Err(refuse(conn, &mut send, id, e.code(), e.to_string(), None).await);
             }
         },
         Ok(Ok(None)) => return Err(HandshakeError::Stream("closed before Hello".into())),
         Ok(Err(ReadError::Frame(e))) => {
             // A bad length desynchronises the stream: as after Welcome, the code, then Goodbye, then close.
             let goodbye = Goodbye { reason: CloseReason::ProtocolError, message: e.to_string(), reconnect_after_ms: 0 };
-            return Err(refuse_then(conn, &mut send, 0, e.code(), e.to_string(), Some(goodbye)).await);
+            return Err(refuse(conn, &mut send, 0, e.code(), e.to_string(), Some(goodbye)).await);
         }
-        Ok(Err(e)) => return Err(refuse(conn, &mut send, 0, ErrorCode::BadFrame, e.to_string()).await),
-        Err(_) => return Err(refuse(conn, &mut send, 0, ErrorCode::Timeout, "no Hello in time".into()).await),
+        Ok(Err(e)) => return Err(refuse(conn, &mut send, 0, ErrorCode::BadFrame, e.to_string(), None).await),
+        Err(_) => return Err(refuse(conn, &mut send, 0, ErrorCode::Timeout, "no Hello in time".into(), None).await),
     };
 
     // A gateway's connection outlives any one user's refusal.
@@ -103,24 +103,24 @@ pub async fn accept(
             "protocol version {} is not supported (this server speaks {PROTOCOL_VERSION})",
             hello.protocol_version
         );
-        return Err(refuse(conn, &mut send, request_id, ErrorCode::UnsupportedVersion, msg).await);
+        return Err(refuse(conn, &mut send, request_id, ErrorCode::UnsupportedVersion, msg, None).await);
     }
     let identity = match broker.auth.verify(&hello.token) {
         Ok(identity) => identity,
         Err(e) => {
             metrics::counter!("quip_authentications_total", "result" => "refused").increment(1);
-            return Err(refuse(conn, &mut send, request_id, e.code(), e.to_string()).await);
+            return Err(refuse(conn, &mut send, request_id, e.code(), e.to_string(), None).await);
         }
     };
     if let Err(e) = broker.check_revoked(&identity).await {
         metrics::counter!("quip_authentications_total", "result" => "refused").increment(1);
-        return Err(refuse(conn, &mut send, request_id, e.code, e.message).await);
+        return Err(refuse(conn, &mut send, request_id, e.code, e.message, None).await);
     }
     metrics::counter!("quip_authentications_total", "result" => "ok").increment(1);
 
     let profile = match upsert_profile(broker, &identity).await {
         Ok(p) => p,
-        Err(e) => return Err(refuse(conn, &mut send, request_id, e.code(), e.to_string()).await),
+        Err(e) => return Err(refuse(conn, &mut send, request_id, e.code(), e.to_string(), None).await),
     };
     let welcome = Welcome {
         protocol_version: PROTOCOL_VERSION,
@@ -181,18 +181,9 @@ async fn upsert_profile(broker: &Broker, id: &Identity) -> Result<Profile, quip_
     Ok(profile)
 }
 
+/// Refuses the handshake: the error (then `goodbye`, after a framing error: the stream cannot go on),
+/// and on a connection of its own, the close with a code that says why.
 async fn refuse(
-    conn: Option<&quinn::Connection>,
-    send: &mut quinn::SendStream,
-    request_id: u64,
-    code: ErrorCode,
-    message: String,
-) -> HandshakeError {
-    refuse_then(conn, send, request_id, code, message, None).await
-}
-
-/// [`refuse`], with a `Goodbye` after the error (a framing error: the stream cannot go on).
-async fn refuse_then(
     conn: Option<&quinn::Connection>,
     send: &mut quinn::SendStream,
     request_id: u64,
