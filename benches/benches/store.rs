@@ -186,6 +186,7 @@ fn fan_out(c: &mut Criterion) {
                 tx,
                 lagging: Arc::default(),
                 gateway: false,
+                lane: None,
                 connected_at_ms: 0,
             };
             hub.register(user, handle);

@@ -312,6 +312,8 @@ fn admin_router(app: &App) -> Router {
 
 async fn metrics_text(axum::extract::State(app): axum::extract::State<App>) -> impl IntoResponse {
     metrics::gauge!("quip_bridge_rest_sessions").set(app.rest().len() as f64);
+    metrics::counter!("quip_bridge_upstream_sessions_cut_total")
+        .absolute(quip_sdk::SharedQuicTransport::sessions_cut_off());
     ([(header::CONTENT_TYPE, quip_service::metrics::CONTENT_TYPE)], quip_service::metrics::render())
 }
 

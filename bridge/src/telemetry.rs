@@ -38,6 +38,10 @@ fn describe() {
     describe_counter!("quip_bridge_rest_requests_total", "HTTP requests, by route template, method and status");
     describe_histogram!("quip_bridge_rest_request_seconds", Unit::Seconds, "HTTP request latency, by route template");
     describe_gauge!("quip_bridge_rest_sessions", "Upstream sessions held for REST callers");
+    describe_counter!(
+        "quip_bridge_upstream_sessions_cut_total",
+        "Upstream sessions that fell behind the shared event stream (their socket stopped reading) and resumed"
+    );
 }
 
 /// The label of a transport.

@@ -18,6 +18,7 @@ use std::sync::{Arc, RwLock};
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
+use crate::lane::{Lane, LaneFrame};
 use quip_store::model::{ConvId, Seq, UserId};
 
 static SLOW_CONSUMER_SWITCHES: AtomicU64 = AtomicU64::new(0);
@@ -48,12 +49,29 @@ pub struct SessionHandle {
     pub lagging: Arc<AtomicBool>,
     /// The session came through a gateway (a multiplexed connection).
     pub gateway: bool,
+    /// Its events go on its gateway connection's shared stream: the lane, and the session's name there
+    /// (its control stream id).
+    pub lane: Option<(Lane, u64)>,
     pub connected_at_ms: u64,
 }
 
 impl SessionHandle {
-    /// Queues a frame without waiting. A full queue flags the session as lagging.
+    /// Sends a frame without waiting: through the session's shared stream when the hub sends its events
+    /// itself (`crate::lane`), else into its queue. A full queue flags the session as lagging.
     pub fn push(&self, frame: Outbound) -> bool {
+        match &self.lane {
+            Some(_) if !matches!(frame, Outbound::Close(_)) => {
+                let mut fan = FanOut::default();
+                fan.add(std::slice::from_ref(self), &frame);
+                fan.finish(&frame) > 0
+            }
+            _ => self.push_own(frame),
+        }
+    }
+
+    /// Queues a frame in the session's own queue without waiting. A full queue flags the session as
+    /// lagging.
+    fn push_own(&self, frame: Outbound) -> bool {
         match self.tx.try_send(frame) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
@@ -140,32 +158,26 @@ impl Hub {
 
     /// Pushes `frame` to every session of every user in `users`; returns how many sessions got it.
     pub fn deliver(&self, users: &[UserId], frame: &Outbound) -> usize {
-        let mut delivered = 0;
+        let mut fan = FanOut::default();
         for user in users {
             let Some(sessions) = self.sessions_of(user) else { continue };
-            for s in sessions.iter() {
-                if s.push(frame.clone()) {
-                    delivered += 1;
-                }
-            }
+            fan.add(&sessions, frame);
         }
-        delivered
+        fan.finish(frame)
     }
 
     /// Pushes `frame` to every session online; returns how many got it. Each shard is read-locked only to
     /// clone its lists.
     pub fn deliver_all(&self, frame: &Outbound) -> usize {
-        let mut delivered = 0;
+        let mut fan = FanOut::default();
         for shard in self.shards.iter() {
             let lists: Vec<Arc<[SessionHandle]>> =
                 shard.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
-            for s in lists.iter().flat_map(|l| l.iter()) {
-                if s.push(frame.clone()) {
-                    delivered += 1;
-                }
+            for sessions in &lists {
+                fan.add(sessions, frame);
             }
         }
-        delivered
+        fan.finish(frame)
     }
 
     pub fn online_sessions(&self) -> usize {
@@ -174,6 +186,65 @@ impl Hub {
 
     pub fn online_users(&self) -> usize {
         self.users.load(Ordering::Relaxed)
+    }
+}
+
+/// One fan-out: sessions with a queue of their own get the frame at once; those on a gateway's shared
+/// stream are gathered per lane, so that the lane sends the frame once for all of them.
+#[derive(Default)]
+struct FanOut {
+    delivered: usize,
+    lanes: Vec<(Lane, Vec<u64>, Vec<SessionHandle>)>,
+}
+
+impl FanOut {
+    fn add(&mut self, sessions: &[SessionHandle], frame: &Outbound) {
+        for s in sessions {
+            match &s.lane {
+                Some((lane, target)) if !matches!(frame, Outbound::Close(_)) => {
+                    let i = match self.lanes.iter().position(|(l, _, _)| l.same(lane)) {
+                        Some(i) => i,
+                        None => {
+                            self.lanes.push((lane.clone(), Vec::new(), Vec::new()));
+                            self.lanes.len() - 1
+                        }
+                    };
+                    self.lanes[i].1.push(*target);
+                    self.lanes[i].2.push(s.clone());
+                }
+                _ => {
+                    if s.push_own(frame.clone()) {
+                        self.delivered += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    fn finish(mut self, frame: &Outbound) -> usize {
+        let lane_frame = match frame {
+            Outbound::Message { conv, seq, frame, .. } => LaneFrame::Message { conv: *conv, seq: *seq, frame },
+            Outbound::Event(frame) => LaneFrame::Event(frame),
+            Outbound::Close(_) => return self.delivered,
+        };
+        for (lane, targets, handles) in std::mem::take(&mut self.lanes) {
+            let mut pushed = 0;
+            let direct = lane.deliver(&targets, lane_frame, |i| {
+                if handles[i].push_own(frame.clone()) {
+                    pushed += 1;
+                }
+            });
+            if let (Outbound::Message { since, .. }, true) = (frame, direct > 0) {
+                metrics::counter!("quip_deliveries_total").increment(direct as u64);
+                let latency = since.elapsed().as_secs_f64();
+                let histogram = metrics::histogram!("quip_send_deliver_seconds");
+                for _ in 0..direct {
+                    histogram.record(latency);
+                }
+            }
+            self.delivered += direct + pushed;
+        }
+        self.delivered
     }
 }
 
@@ -190,6 +261,7 @@ mod tests {
                 tx,
                 lagging: Arc::default(),
                 gateway: false,
+                lane: None,
                 connected_at_ms: 0,
             },
             rx,

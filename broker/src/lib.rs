@@ -21,6 +21,7 @@ pub mod config;
 mod fanout;
 pub mod hub;
 mod io;
+pub mod lane;
 mod notify;
 mod presence;
 mod ratelimit;

@@ -16,6 +16,10 @@ fn describe() {
     use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
     describe_counter!("quip_connections_total", "QUIC connections accepted, by transport");
     describe_counter!("quip_authentications_total", "Hello authentications, by result");
+    describe_counter!(
+        "quip_shared_stream_entries_total",
+        "Entries queued on gateways' shared event streams: from the hub (one fan-out for many sessions) or a session"
+    );
     describe_gauge!("quip_sessions", "Authenticated sessions open, by transport (native or gateway)");
     describe_gauge!("quip_gateway_connections", "Multiplexed (gateway) connections open");
     describe_gauge!("quip_online_users", "Users with at least one session");

@@ -23,7 +23,9 @@ use quip_protocol::family::messages::{
 };
 use quip_protocol::family::presence::{PresenceStatus, SetPresence, Typing, TypingEvent, WatchPresence};
 use quip_protocol::family::receipts::{MarkRead, ReceiptEvent, ReceiptKind};
-use quip_protocol::family::session::{AppEvent, GetUsers, Hello, Ping, RefreshToken, UpdateProfile, Welcome};
+use quip_protocol::family::session::{
+    AppEvent, GatewayEvents, GetUsers, Hello, Ping, RefreshToken, UpdateProfile, Welcome,
+};
 use quip_protocol::{
     ClientBody, ClientFrame, ConversationCursor, DecodeError, ErrorCode, ErrorReply, FRAME_PREFIX_LEN, KeyValue,
     Limits, ResumePoint, ServerBody, ServerFrame, UserProfile, UserRef,
@@ -203,7 +205,7 @@ impl ACall {
 
 #[derive(Debug, Arbitrary)]
 enum AClient {
-    Hello(u16, String, String, Option<String>, Option<String>, bool, Option<AResume>, (bool, bool)),
+    Hello(u16, String, String, Option<String>, Option<String>, bool, Option<AResume>, (bool, bool, bool)),
     RefreshToken(String),
     Ping(u64),
     UpdateProfile(Option<String>, Option<String>, Vec<Kv>),
@@ -251,6 +253,7 @@ impl AClient {
                 resume: resume.map(AResume::into_point),
                 multiplexed: flags.0,
                 passive: flags.1,
+                shared_events: flags.2,
             }
             .into(),
             AClient::RefreshToken(token) => RefreshToken { token }.into(),
@@ -348,6 +351,7 @@ enum AServer {
     TypingEvent(u64, String, bool, u32, Option<String>),
     CallEvent(u8, ACall, String, String, String, u64),
     AppEvent(String, String, u64),
+    GatewayEvents(Vec<u64>, Vec<u8>),
 }
 
 impl AServer {
@@ -449,6 +453,7 @@ impl AServer {
                 .into()
             }
             AServer::AppEvent(name, data, at_ms) => AppEvent { name, data, at_ms }.into(),
+            AServer::GatewayEvents(targets, frames) => GatewayEvents { targets, frames }.into(),
         }
     }
 }

@@ -201,6 +201,7 @@ frame_root! {
         Announcement => body_as_announcement,
         EventStreamOpen => body_as_event_stream_open,
         AppEvent => body_as_app_event,
+        GatewayEvents => body_as_gateway_events,
     }
 }
 

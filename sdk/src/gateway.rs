@@ -2,22 +2,29 @@
 //! that act for thousands of web clients. One TLS handshake serves many sessions; each session is still
 //! its own control stream with its own `Hello` and token, which the broker verifies per user.
 //!
-//! Routing: the broker opens one event stream per session and names, in its first frame
-//! (`EventStreamOpen`), the control stream it belongs to. Each pooled connection runs one task that accepts
-//! event streams, reads that frame, and hands the rest of the stream to the session waiting for it.
+//! Routing: every session asks for the connection's shared event stream (`Hello.shared_events`), on which
+//! the broker sends each event once for all the sessions it goes to ([`crate::shared_events`]). A broker
+//! that does not offer it opens one event stream per session instead, naming in its first frame
+//! (`EventStreamOpen`) the control stream it belongs to. Each pooled connection runs one task that accepts
+//! event streams, reads that frame, and hands the rest of the stream to the session waiting for it (or, for
+//! the shared stream, to the dispatcher); a session takes whichever way its events come first.
 //!
 //! Concurrency: the pool and each connection's routing table are `std` mutexes held only to look up or
-//! insert, never across an `.await`; two sessions that both find the pool short may both dial, which
-//! briefly allows one connection more than the target.
+//! insert, never across an `.await`; sessions that find the pool short while a dial is under way wait for
+//! that dial (a shared future) rather than dialing too.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures_util::FutureExt;
+use futures_util::future::{BoxFuture, Shared};
+use quip_protocol::family::session::SHARED_EVENT_STREAM;
 use quip_protocol::{FRAME_PREFIX_LEN, ServerBody, ServerFrame};
 use tokio::sync::oneshot;
 
+use crate::shared_events::{self, Routes};
 use crate::sync::lock;
 use crate::transport::{BoxRead, Session, Transport, close_info, dial, transport_error};
 use crate::{ClientConfig, Error};
@@ -60,22 +67,28 @@ impl std::fmt::Debug for SharedQuicTransport {
     }
 }
 
+/// A dial under way, shared by every session waiting for it.
+type Dial = Shared<BoxFuture<'static, Result<Arc<Pooled>, Error>>>;
+
 #[derive(Default)]
 struct Pool {
     config: PoolConfig,
     conns: Mutex<Vec<Arc<Pooled>>>,
+    dialing: Mutex<Option<Dial>>,
 }
 
 /// One pooled connection and the sessions waiting for their event streams.
 struct Pooled {
     conn: quinn::Connection,
     routes: Mutex<HashMap<u64, oneshot::Sender<BoxRead>>>,
+    /// Where the shared event stream's frames go, by session.
+    shared: Arc<Routes>,
     sessions: AtomicUsize,
 }
 
 impl SharedQuicTransport {
     pub fn new(config: PoolConfig) -> Self {
-        Self { inner: Arc::new(Pool { config, conns: Mutex::new(Vec::new()) }) }
+        Self { inner: Arc::new(Pool { config, conns: Mutex::new(Vec::new()), dialing: Mutex::new(None) }) }
     }
 
     /// Open connections to the broker right now.
@@ -86,6 +99,12 @@ impl SharedQuicTransport {
     /// Sessions currently carried.
     pub fn sessions(&self) -> usize {
         lock(&self.inner.conns).iter().map(|p| p.sessions.load(Ordering::Relaxed)).sum()
+    }
+
+    /// How many sessions, since start (of any pool in this process), fell behind the events of their
+    /// connection's shared stream and were cut off to resume (`crate::shared_events`).
+    pub fn sessions_cut_off() -> u64 {
+        shared_events::cut_off()
     }
 
     /// The least loaded live connection, unless another should be opened.
@@ -104,17 +123,49 @@ impl SharedQuicTransport {
         }
     }
 
+    /// A connection for one more session: the least loaded one, or a new one. Sessions that find the
+    /// pool short at the same moment (a burst of web clients connecting) wait for the one dial already
+    /// under way instead of each dialing a connection of its own.
     async fn connection(&self, config: &ClientConfig) -> Result<Arc<Pooled>, Error> {
         if let Some(p) = self.pick() {
             return Ok(p);
         }
-        let streams = u32::try_from(self.inner.config.sessions_per_connection.max(1)).unwrap_or(u32::MAX);
-        let (endpoint, conn) = dial(config, streams.saturating_add(16)).await?;
-        let pooled = Arc::new(Pooled { conn, routes: Mutex::new(HashMap::new()), sessions: AtomicUsize::new(0) });
-        tokio::spawn(route_event_streams(endpoint, Arc::downgrade(&pooled), pooled.conn.clone()));
-        lock(&self.inner.conns).push(pooled.clone());
-        Ok(pooled)
+        let dial = {
+            let mut dialing = lock(&self.inner.dialing);
+            match dialing.as_ref() {
+                Some(under_way) => under_way.clone(),
+                None => {
+                    let pool = self.inner.clone();
+                    let config = config.clone();
+                    let under_way = async move {
+                        let pooled = open(&pool, &config).await;
+                        *lock(&pool.dialing) = None;
+                        pooled
+                    }
+                    .boxed()
+                    .shared();
+                    *dialing = Some(under_way.clone());
+                    under_way
+                }
+            }
+        };
+        dial.await
     }
+}
+
+/// Dials one more connection and adds it to the pool.
+async fn open(pool: &Pool, config: &ClientConfig) -> Result<Arc<Pooled>, Error> {
+    let streams = u32::try_from(pool.config.sessions_per_connection.max(1)).unwrap_or(u32::MAX);
+    let (endpoint, conn) = dial(config, streams.saturating_add(16)).await?;
+    let pooled = Arc::new(Pooled {
+        conn,
+        routes: Mutex::new(HashMap::new()),
+        shared: Arc::default(),
+        sessions: AtomicUsize::new(0),
+    });
+    tokio::spawn(route_event_streams(endpoint, Arc::downgrade(&pooled), pooled.conn.clone()));
+    lock(&pool.conns).push(pooled.clone());
+    Ok(pooled)
 }
 
 impl Transport for SharedQuicTransport {
@@ -124,15 +175,31 @@ impl Transport for SharedQuicTransport {
         let stream_id = u64::from(send.id());
         let (tx, rx) = oneshot::channel();
         lock(&pooled.routes).insert(stream_id, tx);
+        let (route, shared) = shared_events::route();
+        lock(&pooled.shared).insert(stream_id, route);
         pooled.sessions.fetch_add(1, Ordering::Relaxed);
         let guard = SessionGuard { pooled: pooled.clone(), stream_id };
 
-        let events = async move { rx.await.map_err(|_| Error::Transport("the shared connection closed".into())) };
+        // The session's events come on the shared stream, or (from a broker without it) on a stream of
+        // their own: whichever shows first.
+        let events = async move {
+            tokio::select! {
+                own = rx => own.map_err(|_| Error::Transport("the shared connection closed".into())),
+                first = shared.first() => match first {
+                    Some(shared) => Ok(Box::new(shared) as BoxRead),
+                    None => Err(Error::Transport("the shared event stream ended".into())),
+                },
+            }
+        };
         let conn = pooled.conn.clone();
         let closed = async move { close_info(conn.closed().await) };
         // Ending one session must not end the others: the streams end it (the broker sees the control
         // stream finish); the guard counts the session out of its connection.
-        Ok(Session::new(send, recv, events).with_closed(closed).with_close(move |_, _| drop(guard)).multiplexed())
+        Ok(Session::new(send, recv, events)
+            .with_closed(closed)
+            .with_close(move |_, _| drop(guard))
+            .multiplexed()
+            .shared_events())
     }
 }
 
@@ -145,6 +212,7 @@ struct SessionGuard {
 impl Drop for SessionGuard {
     fn drop(&mut self) {
         lock(&self.pooled.routes).remove(&self.stream_id);
+        lock(&self.pooled.shared).remove(&self.stream_id);
         self.pooled.sessions.fetch_sub(1, Ordering::Relaxed);
     }
 }
@@ -156,6 +224,9 @@ async fn route_event_streams(endpoint: quinn::Endpoint, pooled: std::sync::Weak<
         let Some(pooled) = pooled.upgrade() else { break };
         tokio::spawn(async move {
             match tokio::time::timeout(HEADER_TIMEOUT, read_header(&mut stream)).await {
+                Ok(Ok(SHARED_EVENT_STREAM)) => {
+                    shared_events::dispatch(stream, Arc::downgrade(&pooled.shared)).await;
+                }
                 Ok(Ok(control_stream_id)) => {
                     let waiting = lock(&pooled.routes).remove(&control_stream_id);
                     match waiting {

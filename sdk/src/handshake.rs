@@ -59,6 +59,7 @@ pub(crate) fn hello(
         resume: initial,
         multiplexed: false,
         passive: false,
+        shared_events: false,
     };
     if let Some(tracker) = tracker {
         let mut max = crate::cursors::MAX_RESUME_CURSORS;
@@ -86,9 +87,10 @@ pub(crate) async fn open<T: Transport>(transport: &T, config: &ClientConfig, hel
 }
 
 async fn handshake<T: Transport>(transport: &T, config: &ClientConfig, mut hello: Hello) -> Result<Live, Error> {
-    let Session { mut control_send, control_recv, events, mut closed, close, multiplexed } =
+    let Session { mut control_send, control_recv, events, mut closed, close, multiplexed, shared_events } =
         transport.connect(config).await?;
     hello.multiplexed = multiplexed;
+    hello.shared_events = shared_events;
     hello.passive = config.passive;
     let mut control = FrameReader::new(control_recv, read_limits());
     match write_frame(&mut control_send, &ClientFrame::new(HELLO_REQUEST_ID, hello), MAX_HELLO as u32).await {

@@ -62,6 +62,7 @@ mod receipts;
 mod requests;
 mod session_end;
 mod shared;
+mod shared_events;
 mod sync;
 mod tls;
 mod transport;

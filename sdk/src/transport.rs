@@ -59,6 +59,8 @@ pub struct Session {
     pub(crate) close: CloseFn,
     /// The connection carries other sessions too: `Hello.multiplexed` is set.
     pub(crate) multiplexed: bool,
+    /// The transport reads the connection's shared event stream: `Hello.shared_events` is set.
+    pub(crate) shared_events: bool,
 }
 
 impl fmt::Debug for Session {
@@ -84,6 +86,7 @@ impl Session {
             closed: Box::pin(std::future::pending()),
             close: Box::new(|_, _| {}),
             multiplexed: false,
+            shared_events: false,
         }
     }
 
@@ -91,6 +94,13 @@ impl Session {
     /// ending the session then leaves the connection open).
     pub fn multiplexed(mut self) -> Self {
         self.multiplexed = true;
+        self
+    }
+
+    /// With [`multiplexed`](Self::multiplexed): the transport reads the connection's shared event stream
+    /// (`Hello.shared_events`) and resolves the session's event stream to its share of it.
+    pub fn shared_events(mut self) -> Self {
+        self.shared_events = true;
         self
     }
 

@@ -9,9 +9,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use bytes::Bytes;
+
 use quip_protocol::ResumePoint;
 use quip_protocol::family::messages::SyncDone;
 
+use super::sink::EventSink;
 use crate::Broker;
 use crate::hub::Outbound;
 use crate::wire::{frame, message_frame};
@@ -27,8 +30,9 @@ pub struct Delivery {
     broker: Arc<Broker>,
     user: String,
     delivered: HashMap<ConvId, Seq>,
-    /// Frames queued for the next write (`flush`).
-    buf: Vec<u8>,
+    /// Frames queued for the next write (`flush`), and their bytes.
+    parts: Vec<Bytes>,
+    buffered: usize,
     /// Metric handles, resolved once per session rather than on every delivery.
     deliveries: metrics::Counter,
     latency: metrics::Histogram,
@@ -40,15 +44,26 @@ impl Delivery {
             broker,
             user,
             delivered: HashMap::new(),
-            buf: Vec::new(),
+            parts: Vec::new(),
+            buffered: 0,
             deliveries: metrics::counter!("quip_deliveries_total"),
             latency: metrics::histogram!("quip_send_deliver_seconds"),
         }
     }
 
+    /// The highest seq sent per conversation.
+    pub fn delivered(&self) -> &HashMap<ConvId, Seq> {
+        &self.delivered
+    }
+
+    /// Takes over the watermarks kept while the hub sent this session's events itself (`crate::lane`).
+    pub fn resume_from(&mut self, delivered: HashMap<ConvId, Seq>) {
+        self.delivered = delivered;
+    }
+
     /// Whether enough is queued that the next frames should wait for a write.
     pub fn buffered_enough(&self) -> bool {
-        self.buf.len() >= WRITE_CHUNK
+        self.buffered >= WRITE_CHUNK
     }
 
     async fn blocking<T: Send + 'static>(
@@ -70,7 +85,7 @@ impl Delivery {
     /// cursor is sent (it may have been published before the session was registered). Then SyncDone.
     pub async fn start(
         &mut self,
-        events: &mut quinn::SendStream,
+        events: &mut EventSink,
         resume: Option<&ResumePoint>,
         welcome_cursor: u64,
     ) -> anyhow::Result<()> {
@@ -88,22 +103,17 @@ impl Delivery {
         };
         // The event stream always opens with SyncDone: "you are live from here".
         let done = SyncDone { global_cursor: self.broker.store.global_cursor(), replayed };
-        events.write_all(&frame(0, done)).await?;
-        Ok(())
+        self.push(frame(0, done));
+        self.flush(events).await
     }
 
     /// A SyncRequest: replay since `since`, then report.
-    pub async fn sync(&mut self, events: &mut quinn::SendStream, since: &ResumePoint) -> anyhow::Result<SyncDone> {
+    pub async fn sync(&mut self, events: &mut EventSink, since: &ResumePoint) -> anyhow::Result<SyncDone> {
         let replayed = self.replay_since(events, since, true).await?;
         Ok(SyncDone { global_cursor: self.broker.store.global_cursor(), replayed })
     }
 
-    async fn replay_since(
-        &mut self,
-        events: &mut quinn::SendStream,
-        point: &ResumePoint,
-        replay: bool,
-    ) -> anyhow::Result<u32> {
+    async fn replay_since(&mut self, events: &mut EventSink, point: &ResumePoint, replay: bool) -> anyhow::Result<u32> {
         let cursors: HashMap<ConvId, Seq> = point.cursors.iter().map(|c| (c.conversation_id, c.seq)).collect();
         let heads = self.heads().await?;
         let mut replayed = 0u32;
@@ -127,7 +137,7 @@ impl Delivery {
     /// Writes messages `after < seq <= up_to` of `conv` from the store (buffered; call `flush`).
     async fn replay_range(
         &mut self,
-        events: &mut quinn::SendStream,
+        events: &mut EventSink,
         conv: ConvId,
         after: Seq,
         up_to: Seq,
@@ -142,9 +152,9 @@ impl Delivery {
             let Some(last) = last else { break };
             next = last;
             for m in &page {
-                self.buf.extend_from_slice(&message_frame(m, replay));
+                self.push(message_frame(m, replay));
                 count += 1;
-                if self.buf.len() >= WRITE_CHUNK {
+                if self.buffered_enough() {
                     self.flush(events).await?;
                 }
             }
@@ -153,17 +163,22 @@ impl Delivery {
         Ok(count)
     }
 
+    fn push(&mut self, frame: Bytes) {
+        self.buffered += frame.len();
+        self.parts.push(frame);
+    }
+
     /// Writes what is queued, in one stream write.
-    pub async fn flush(&mut self, events: &mut quinn::SendStream) -> anyhow::Result<()> {
-        if !self.buf.is_empty() {
-            events.write_all(&self.buf).await?;
-            self.buf.clear();
+    pub async fn flush(&mut self, events: &mut EventSink) -> anyhow::Result<()> {
+        if !self.parts.is_empty() {
+            events.write(&mut self.parts).await?;
+            self.buffered = 0;
         }
         Ok(())
     }
 
     /// Queues a frame from the hub for the next `flush` (a gap is filled from the store first, in order).
-    pub async fn deliver(&mut self, events: &mut quinn::SendStream, out: Outbound) -> anyhow::Result<()> {
+    pub async fn deliver(&mut self, events: &mut EventSink, out: Outbound) -> anyhow::Result<()> {
         match out {
             Outbound::Message { conv, seq, frame, since } => {
                 match self.delivered.get(&conv).copied() {
@@ -174,19 +189,19 @@ impl Delivery {
                     }
                     _ => {}
                 }
-                self.buf.extend_from_slice(&frame);
+                self.push(frame);
                 self.delivered.insert(conv, seq);
                 self.deliveries.increment(1);
                 self.latency.record(since.elapsed().as_secs_f64());
             }
-            Outbound::Event(frame) => self.buf.extend_from_slice(&frame),
+            Outbound::Event(frame) => self.push(frame),
             Outbound::Close(_) => {}
         }
         Ok(())
     }
 
     /// After the session's queue overflowed: bring every conversation up to date from the store.
-    pub async fn catch_up(&mut self, events: &mut quinn::SendStream) -> anyhow::Result<()> {
+    pub async fn catch_up(&mut self, events: &mut EventSink) -> anyhow::Result<()> {
         let heads = self.heads().await?;
         for (conv, head) in heads {
             let d = self.delivered.get(&conv).copied().unwrap_or(0);

@@ -22,6 +22,8 @@ pub struct Accepted {
     pub multiplexed: bool,
     /// The session does not count in the user's presence (`Hello.passive`).
     pub passive: bool,
+    /// The session's events go on its gateway connection's shared event stream (`Hello.shared_events`).
+    pub shared_events: bool,
     pub user: String,
     pub device_id: Arc<str>,
     pub control_send: quinn::SendStream,
@@ -136,12 +138,13 @@ pub async fn accept(
     let welcome_cursor = welcome.global_cursor;
     let card = broker.presence.card_of(&profile);
     send.write_all(&frame(request_id, welcome)).await.map_err(|e| HandshakeError::Stream(e.to_string()))?;
-    let Hello { device_id, resume, multiplexed, passive, .. } = hello;
+    let Hello { device_id, resume, multiplexed, passive, shared_events, .. } = hello;
     Ok(Accepted {
         session_id,
         control_stream_id,
         multiplexed: multiplexed || shared,
         passive,
+        shared_events: shared_events && (multiplexed || shared),
         user: identity.user_id,
         device_id: device_id.into(),
         control_send: send,

@@ -14,22 +14,26 @@
 mod control;
 mod delivery;
 mod handshake;
+mod shared_stream;
+mod sink;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use quip_protocol::family::session::{CloseReason, EventStreamOpen, Goodbye};
+use quip_protocol::family::session::{CloseReason, Goodbye};
 use quip_service::Watch;
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
 use crate::Broker;
 use crate::hub::{Outbound, SessionHandle};
+use crate::lane::Lane;
 use crate::wire::{close_code, frame};
 pub use control::ToWriter;
 pub use delivery::Delivery;
+use sink::EventSink;
 
 /// Most sessions one connection (a gateway's) may carry at once.
 pub(crate) const MAX_SESSIONS_PER_CONNECTION: u32 = 4096;
@@ -73,7 +77,7 @@ pub async fn serve(broker: Arc<Broker>, incoming: quinn::Incoming, admitted: Adm
         }
     };
     if !first.multiplexed {
-        run(broker, conn, first, shutdown).instrument(span).await;
+        run(broker, conn, first, None, shutdown).instrument(span).await;
         return;
     }
     serve_gateway(broker, conn, first, span, shutdown).await;
@@ -92,20 +96,22 @@ async fn serve_gateway(
     let remote = conn.remote_address();
     conn.set_max_concurrent_bi_streams(MAX_SESSIONS_PER_CONNECTION.into());
     metrics::gauge!("quip_gateway_connections").increment(1.0);
+    let lane = Lane::new();
+    let writer = shared_stream::Writer::spawn(conn.clone(), lane.clone());
     let mut sessions = tokio::task::JoinSet::new();
-    sessions.spawn(run(broker.clone(), conn.clone(), first, shutdown.clone()).instrument(span));
+    sessions.spawn(run(broker.clone(), conn.clone(), first, Some(lane.clone()), shutdown.clone()).instrument(span));
     loop {
         tokio::select! {
             () = shutdown.signaled() => break,
             streams = conn.accept_bi() => {
                 let Ok((send, recv)) = streams else { break };
-                let (broker, conn, shutdown) = (broker.clone(), conn.clone(), shutdown.clone());
+                let (broker, conn, lane, shutdown) = (broker.clone(), conn.clone(), lane.clone(), shutdown.clone());
                 let session_id = broker.next_session_id();
                 let span = tracing::info_span!("session", id = session_id, %remote, gateway = true);
                 sessions.spawn(
                     async move {
                         match Box::pin(handshake::accept(&broker, &conn, send, recv, session_id, true)).await {
-                            Ok(session) => run(broker, conn, session, shutdown).await,
+                            Ok(session) => run(broker, conn, session, Some(lane), shutdown).await,
                             Err(e) => tracing::info!(error = %e, "session refused"),
                         }
                     }
@@ -116,15 +122,25 @@ async fn serve_gateway(
         }
     }
     while sessions.join_next().await.is_some() {}
+    // The sessions' last events (their Goodbyes) may still be on the shared stream.
+    writer.finish().await;
     conn.close(close_code::SHUTDOWN.into(), b"ServerShutdown");
     metrics::gauge!("quip_gateway_connections").decrement(1.0);
 }
 
-async fn run(broker: Arc<Broker>, conn: quinn::Connection, s: handshake::Accepted, shutdown: Watch) {
+/// Runs one session; `lane` is its connection's shared event stream when it is a gateway's.
+async fn run(
+    broker: Arc<Broker>,
+    conn: quinn::Connection,
+    s: handshake::Accepted,
+    lane: Option<Lane>,
+    shutdown: Watch,
+) {
     let handshake::Accepted {
         session_id,
         control_stream_id,
         multiplexed,
+        shared_events,
         passive,
         user,
         device_id,
@@ -137,12 +153,19 @@ async fn run(broker: Arc<Broker>, conn: quinn::Connection, s: handshake::Accepte
     } = s;
     let (out_tx, mut out_rx) = mpsc::channel::<Outbound>(broker.cfg.limits.outbound_queue);
     let lagging = Arc::new(AtomicBool::new(false));
+    // A gateway session that asked for it gets its events on the connection's shared stream, the hub
+    // sending them itself while the session is in step (`crate::lane`).
+    let lane = lane.filter(|_| shared_events);
+    if let Some(lane) = &lane {
+        lane.join(control_stream_id);
+    }
     let handle = SessionHandle {
         session_id,
         device_id: device_id.clone(),
         tx: out_tx,
         lagging: lagging.clone(),
         gateway: multiplexed,
+        lane: lane.clone().map(|lane| (lane, control_stream_id)),
         connected_at_ms: crate::now_ms(),
     };
     // The same device connecting again replaces its older session.
@@ -165,10 +188,13 @@ async fn run(broker: Arc<Broker>, conn: quinn::Connection, s: handshake::Accepte
     tracing::info!(user = %user, device = %device_id, "session open");
 
     let result = async {
-        let mut events = conn.open_uni().await?;
-        events.write_all(&frame(0, EventStreamOpen { control_stream_id, session_id })).await?;
+        let mut events = match lane.clone() {
+            Some(lane) => EventSink::Shared { lane, control_stream_id },
+            None => EventSink::own(&conn, control_stream_id, session_id).await?,
+        };
         let mut delivery = Delivery::new(broker.clone(), user.clone());
         Box::pin(delivery.start(&mut events, resume.as_ref(), welcome_cursor)).await?;
+        events.go_direct(delivery.delivered(), || out_rx.is_empty());
 
         let (reply_tx, reply_rx) = mpsc::channel::<Bytes>(64);
         let replies = tokio::spawn(write_replies(control_send, reply_rx).in_current_span());
@@ -197,6 +223,9 @@ async fn run(broker: Arc<Broker>, conn: quinn::Connection, s: handshake::Accepte
                 () = expiry => break Goodbye { reason: CloseReason::TokenExpired, message: "token expired".into(), reconnect_after_ms: 0 },
                 msg = from_reader.recv() => match msg {
                     Some(ToWriter::Sync { request_id, since }) => {
+                        if let Some(delivered) = events.take_back() {
+                            delivery.resume_from(delivered);
+                        }
                         let done = Box::pin(delivery.sync(&mut events, &since)).await?;
                         let _ = reply_tx.send(frame(request_id, done)).await;
                     }
@@ -208,6 +237,9 @@ async fn run(broker: Arc<Broker>, conn: quinn::Connection, s: handshake::Accepte
                     Some(Outbound::Close(goodbye)) => break goodbye,
                     Some(out) => {
                         queue_depth.record(out_rx.len() as f64);
+                        if let Some(delivered) = events.take_back() {
+                            delivery.resume_from(delivered);
+                        }
                         delivery.deliver(&mut events, out).await?;
                         // What else is queued already goes out in the same stream write: one wake-up of
                         // the connection and, usually, one packet for a message and the events it caused.
@@ -231,8 +263,12 @@ async fn run(broker: Arc<Broker>, conn: quinn::Connection, s: handshake::Accepte
                 },
             }
             if lagging.swap(false, Ordering::AcqRel) {
+                if let Some(delivered) = events.take_back() {
+                    delivery.resume_from(delivered);
+                }
                 Box::pin(delivery.catch_up(&mut events)).await?;
             }
+            events.go_direct(delivery.delivered(), || out_rx.is_empty() && !lagging.load(Ordering::Acquire));
         };
         reader.abort();
         drop(reply_tx);
@@ -254,11 +290,8 @@ async fn run(broker: Arc<Broker>, conn: quinn::Connection, s: handshake::Accepte
             _ => close_code::NORMAL,
         };
         let reason = goodbye.reason;
-        // Best effort: the client may already be gone. Closing the connection drops unsent data, so
-        // give the Goodbye a moment to be acknowledged first; the close reason names it as well.
-        let _ = events.write_all(&frame(0, goodbye)).await;
-        let _ = events.finish();
-        let _ = tokio::time::timeout(Duration::from_millis(500), events.stopped()).await;
+        // Best effort: the client may already be gone. The close reason names it as well.
+        events.close(frame(0, goodbye)).await;
         // A gateway's connection carries other sessions: only this one's streams end.
         if !multiplexed {
             conn.close(code.into(), format!("{reason:?}").as_bytes());
@@ -268,6 +301,9 @@ async fn run(broker: Arc<Broker>, conn: quinn::Connection, s: handshake::Accepte
     .await;
 
     broker.hub.unregister(&user, session_id);
+    if let Some(lane) = &lane {
+        lane.leave(control_stream_id);
+    }
     drop(presence);
     metrics::gauge!("quip_sessions", "transport" => transport).decrement(1.0);
     match result {

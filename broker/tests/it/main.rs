@@ -12,6 +12,7 @@ mod common;
 mod crash;
 mod delivery;
 mod drain;
+mod gateway;
 mod groups;
 mod lifecycle;
 mod logs;

@@ -45,6 +45,7 @@ fn client_bodies() -> Vec<ClientBody> {
             resume: Some(resume()),
             multiplexed: false,
             passive: false,
+            shared_events: false,
         }
         .into(),
         RefreshToken { token: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSIsImV4cCI6OX0.c2ln".into() }.into(),
@@ -279,6 +280,11 @@ fn server_bodies() -> Vec<ServerBody> {
         EventStreamOpen { control_stream_id: 0, session_id: 0x51d }.into(),
         AppEvent { name: "order:updated".into(), data: r#"{"orderId":"o-77","status":"shipped"}"#.into(), at_ms: NOW }
             .into(),
+        GatewayEvents {
+            targets: vec![0, 4, 8],
+            frames: ServerFrame::new(0, Pong { nonce: 1, server_time_ms: NOW }).encode().to_vec(),
+        }
+        .into(),
     ]
 }
 

@@ -6,7 +6,7 @@ use flatbuffers::WIPOffset;
 use super::common::{KeyValue, ResumePoint, UserProfile, dec_fields, enc_fields};
 use crate::convert::{
     Fbb, enc_opt_str, enc_str, enc_str_list_req, enc_table_list, max, opt_str, req_id, req_str, str_list, str_or_empty,
-    table_list, wire_enum,
+    table_list, u64_list, wire_enum,
 };
 use crate::{DecodeError, fb};
 
@@ -26,6 +26,8 @@ pub struct Hello {
     pub multiplexed: bool,
     /// No live client is behind the session (requests alone): it does not count in the user's presence.
     pub passive: bool,
+    /// With `multiplexed`: the session's events may come on the connection's shared event stream.
+    pub shared_events: bool,
 }
 
 impl Hello {
@@ -47,6 +49,7 @@ impl Hello {
                 resume,
                 multiplexed: self.multiplexed,
                 passive: self.passive,
+                shared_events: self.shared_events,
             },
         )
     }
@@ -62,6 +65,7 @@ impl Hello {
             resume: t.resume().map(ResumePoint::decode).transpose()?,
             multiplexed: t.multiplexed(),
             passive: t.passive(),
+            shared_events: t.shared_events(),
         })
     }
 }
@@ -84,6 +88,34 @@ impl EventStreamOpen {
 
     pub(crate) fn decode(t: fb::EventStreamOpen<'_>) -> Result<Self, DecodeError> {
         Ok(Self { control_stream_id: t.control_stream_id(), session_id: t.session_id() })
+    }
+}
+
+/// The `control_stream_id` that names a gateway connection's shared event stream (no QUIC stream id is
+/// this large: they stop below 2^62).
+pub const SHARED_EVENT_STREAM: u64 = u64::MAX;
+
+/// On a gateway connection's shared event stream: `frames` (whole size-prefixed server frames, one or
+/// more) are the next events of every session in `targets` (control stream ids).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GatewayEvents {
+    pub targets: Vec<u64>,
+    pub frames: Vec<u8>,
+}
+
+impl GatewayEvents {
+    pub(crate) fn encode<'b>(&self, fbb: &mut Fbb<'b>) -> WIPOffset<fb::GatewayEvents<'b>> {
+        let targets = Some(fbb.create_vector(&self.targets));
+        let frames = Some(fbb.create_vector(&self.frames));
+        fb::GatewayEvents::create(fbb, &fb::GatewayEventsArgs { targets, frames })
+    }
+
+    pub(crate) fn decode(t: fb::GatewayEvents<'_>) -> Result<Self, DecodeError> {
+        let frames = t.frames().bytes();
+        if frames.is_empty() {
+            return Err(DecodeError::MissingField { table: "GatewayEvents", field: "frames" });
+        }
+        Ok(Self { targets: u64_list(Some(t.targets()), "GatewayEvents", "targets")?, frames: frames.to_vec() })
     }
 }
 
@@ -410,6 +442,7 @@ mod tests {
             }),
             multiplexed: true,
             passive: true,
+            shared_events: true,
         }));
         roundtrip_client(ClientBody::Hello(Hello { token: "t".into(), device_id: "d".into(), ..Hello::default() }));
         roundtrip_client(ClientBody::RefreshToken(RefreshToken { token: "new".into() }));
@@ -444,6 +477,10 @@ mod tests {
         roundtrip_server(ServerBody::TokenRefreshed(TokenRefreshed { expires_at_ms: 9 }));
         roundtrip_server(ServerBody::Pong(Pong { nonce: 1, server_time_ms: 2 }));
         roundtrip_server(ServerBody::EventStreamOpen(EventStreamOpen { control_stream_id: 4, session_id: 9 }));
+        roundtrip_server(ServerBody::GatewayEvents(GatewayEvents {
+            targets: vec![0, 4, 8],
+            frames: crate::ServerFrame::new(0, Pong { nonce: 1, server_time_ms: 2 }).encode().to_vec(),
+        }));
         roundtrip_server(ServerBody::Goodbye(Goodbye::default()));
         roundtrip_server(ServerBody::Users(Users {
             users: vec![profile(), UserProfile { id: "b".into(), ..Default::default() }],

@@ -1883,10 +1883,10 @@ pub struct ClientBodyUnionTableOffset {}
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 pub const ENUM_MIN_SERVER_BODY: u8 = 0;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
-pub const ENUM_MAX_SERVER_BODY: u8 = 36;
+pub const ENUM_MAX_SERVER_BODY: u8 = 37;
 #[deprecated(since = "2.0.0", note = "Use associated constants instead. This will no longer be generated in 2021.")]
 #[allow(non_camel_case_types)]
-pub const ENUM_VALUES_SERVER_BODY: [ServerBody; 37] = [
+pub const ENUM_VALUES_SERVER_BODY: [ServerBody; 38] = [
   ServerBody::NONE,
   ServerBody::Welcome,
   ServerBody::Done,
@@ -1924,6 +1924,7 @@ pub const ENUM_VALUES_SERVER_BODY: [ServerBody; 37] = [
   ServerBody::Announcement,
   ServerBody::EventStreamOpen,
   ServerBody::AppEvent,
+  ServerBody::GatewayEvents,
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -1968,9 +1969,10 @@ impl ServerBody {
   pub const Announcement: Self = Self(34);
   pub const EventStreamOpen: Self = Self(35);
   pub const AppEvent: Self = Self(36);
+  pub const GatewayEvents: Self = Self(37);
 
   pub const ENUM_MIN: u8 = 0;
-  pub const ENUM_MAX: u8 = 36;
+  pub const ENUM_MAX: u8 = 37;
   pub const ENUM_VALUES: &'static [Self] = &[
     Self::NONE,
     Self::Welcome,
@@ -2009,6 +2011,7 @@ impl ServerBody {
     Self::Announcement,
     Self::EventStreamOpen,
     Self::AppEvent,
+    Self::GatewayEvents,
   ];
   /// Returns the variant's name or "" if unknown.
   pub fn variant_name(self) -> Option<&'static str> {
@@ -2050,6 +2053,7 @@ impl ServerBody {
       Self::Announcement => Some("Announcement"),
       Self::EventStreamOpen => Some("EventStreamOpen"),
       Self::AppEvent => Some("AppEvent"),
+      Self::GatewayEvents => Some("GatewayEvents"),
       _ => None,
     }
   }
@@ -2925,6 +2929,7 @@ impl<'a> Hello<'a> {
   pub const VT_RESUME: ::flatbuffers::VOffsetT = 16;
   pub const VT_MULTIPLEXED: ::flatbuffers::VOffsetT = 18;
   pub const VT_PASSIVE: ::flatbuffers::VOffsetT = 20;
+  pub const VT_SHARED_EVENTS: ::flatbuffers::VOffsetT = 22;
 
   #[inline]
   pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
@@ -2942,6 +2947,7 @@ impl<'a> Hello<'a> {
     if let Some(x) = args.device_id { builder.add_device_id(x); }
     if let Some(x) = args.token { builder.add_token(x); }
     builder.add_protocol_version(args.protocol_version);
+    builder.add_shared_events(args.shared_events);
     builder.add_passive(args.passive);
     builder.add_multiplexed(args.multiplexed);
     builder.add_datagrams(args.datagrams);
@@ -3020,6 +3026,15 @@ impl<'a> Hello<'a> {
     // which contains a valid value in this slot
     unsafe { self._tab.get::<bool>(Hello::VT_PASSIVE, Some(false)).unwrap()}
   }
+  /// Only with `multiplexed`: this session's events may come on the connection's shared event stream
+  /// (as `GatewayEvents`) instead of a stream of its own.
+  #[inline]
+  pub fn shared_events(&self) -> bool {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<bool>(Hello::VT_SHARED_EVENTS, Some(false)).unwrap()}
+  }
 }
 
 impl ::flatbuffers::Verifiable for Hello<'_> {
@@ -3037,6 +3052,7 @@ impl ::flatbuffers::Verifiable for Hello<'_> {
      .visit_field::<::flatbuffers::ForwardsUOffset<ResumePoint>>("resume", Self::VT_RESUME, false)?
      .visit_field::<bool>("multiplexed", Self::VT_MULTIPLEXED, false)?
      .visit_field::<bool>("passive", Self::VT_PASSIVE, false)?
+     .visit_field::<bool>("shared_events", Self::VT_SHARED_EVENTS, false)?
      .finish();
     Ok(())
   }
@@ -3051,6 +3067,7 @@ pub struct HelloArgs<'a> {
     pub resume: Option<::flatbuffers::WIPOffset<ResumePoint<'a>>>,
     pub multiplexed: bool,
     pub passive: bool,
+    pub shared_events: bool,
 }
 impl<'a> Default for HelloArgs<'a> {
   #[inline]
@@ -3065,6 +3082,7 @@ impl<'a> Default for HelloArgs<'a> {
       resume: None,
       multiplexed: false,
       passive: false,
+      shared_events: false,
     }
   }
 }
@@ -3111,6 +3129,10 @@ impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> HelloBuilder<'a, 'b, A> {
     self.fbb_.push_slot::<bool>(Hello::VT_PASSIVE, passive, false);
   }
   #[inline]
+  pub fn add_shared_events(&mut self, shared_events: bool) {
+    self.fbb_.push_slot::<bool>(Hello::VT_SHARED_EVENTS, shared_events, false);
+  }
+  #[inline]
   pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> HelloBuilder<'a, 'b, A> {
     let start = _fbb.start_table();
     HelloBuilder {
@@ -3139,6 +3161,7 @@ impl ::core::fmt::Debug for Hello<'_> {
       ds.field("resume", &self.resume());
       ds.field("multiplexed", &self.multiplexed());
       ds.field("passive", &self.passive());
+      ds.field("shared_events", &self.shared_events());
       ds.finish()
   }
 }
@@ -3255,6 +3278,126 @@ impl ::core::fmt::Debug for EventStreamOpen<'_> {
     let mut ds = f.debug_struct("EventStreamOpen");
       ds.field("control_stream_id", &self.control_stream_id());
       ds.field("session_id", &self.session_id());
+      ds.finish()
+  }
+}
+pub enum GatewayEventsOffset {}
+#[derive(Copy, Clone, PartialEq)]
+
+/// A gateway connection's shared event stream opens with `EventStreamOpen{control_stream_id:
+/// 0xFFFFFFFFFFFFFFFF}` (no QUIC stream has that id) and then carries only these: `frames` (one or more
+/// whole ServerFrames, each with its size prefix) are, in order, the next events of every session named
+/// in `targets` (by the control stream id, as in EventStreamOpen). Each session's events are in order
+/// across the frames of the stream; an event that goes to many sessions is sent once.
+pub struct GatewayEvents<'a> {
+  pub _tab: ::flatbuffers::Table<'a>,
+}
+
+impl<'a> ::flatbuffers::Follow<'a> for GatewayEvents<'a> {
+  type Inner = GatewayEvents<'a>;
+  #[inline]
+  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
+  }
+}
+
+impl<'a> GatewayEvents<'a> {
+  pub const VT_TARGETS: ::flatbuffers::VOffsetT = 4;
+  pub const VT_FRAMES: ::flatbuffers::VOffsetT = 6;
+
+  #[inline]
+  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+    GatewayEvents { _tab: table }
+  }
+  #[allow(unused_mut)]
+  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
+    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+    args: &'args GatewayEventsArgs<'args>
+  ) -> ::flatbuffers::WIPOffset<GatewayEvents<'bldr>> {
+    let mut builder = GatewayEventsBuilder::new(_fbb);
+    if let Some(x) = args.frames { builder.add_frames(x); }
+    if let Some(x) = args.targets { builder.add_targets(x); }
+    builder.finish()
+  }
+
+
+  #[inline]
+  pub fn targets(&self) -> ::flatbuffers::Vector<'a, u64> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u64>>>(GatewayEvents::VT_TARGETS, None).unwrap()}
+  }
+  #[inline]
+  pub fn frames(&self) -> ::flatbuffers::Vector<'a, u8> {
+    // Safety:
+    // Created from valid Table for this object
+    // which contains a valid value in this slot
+    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u8>>>(GatewayEvents::VT_FRAMES, None).unwrap()}
+  }
+}
+
+impl ::flatbuffers::Verifiable for GatewayEvents<'_> {
+  #[inline]
+  fn run_verifier(
+    v: &mut ::flatbuffers::Verifier, pos: usize
+  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+    v.visit_table(pos)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u64>>>("targets", Self::VT_TARGETS, true)?
+     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u8>>>("frames", Self::VT_FRAMES, true)?
+     .finish();
+    Ok(())
+  }
+}
+pub struct GatewayEventsArgs<'a> {
+    pub targets: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u64>>>,
+    pub frames: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u8>>>,
+}
+impl<'a> Default for GatewayEventsArgs<'a> {
+  #[inline]
+  fn default() -> Self {
+    GatewayEventsArgs {
+      targets: None, // required field
+      frames: None, // required field
+    }
+  }
+}
+
+pub struct GatewayEventsBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+}
+impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> GatewayEventsBuilder<'a, 'b, A> {
+  #[inline]
+  pub fn add_targets(&mut self, targets: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u64>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(GatewayEvents::VT_TARGETS, targets);
+  }
+  #[inline]
+  pub fn add_frames(&mut self, frames: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u8>>) {
+    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(GatewayEvents::VT_FRAMES, frames);
+  }
+  #[inline]
+  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> GatewayEventsBuilder<'a, 'b, A> {
+    let start = _fbb.start_table();
+    GatewayEventsBuilder {
+      fbb_: _fbb,
+      start_: start,
+    }
+  }
+  #[inline]
+  pub fn finish(self) -> ::flatbuffers::WIPOffset<GatewayEvents<'a>> {
+    let o = self.fbb_.end_table(self.start_);
+    self.fbb_.required(o, GatewayEvents::VT_TARGETS,"targets");
+    self.fbb_.required(o, GatewayEvents::VT_FRAMES,"frames");
+    ::flatbuffers::WIPOffset::new(o.value())
+  }
+}
+
+impl ::core::fmt::Debug for GatewayEvents<'_> {
+  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+    let mut ds = f.debug_struct("GatewayEvents");
+      ds.field("targets", &self.targets());
+      ds.field("frames", &self.frames());
       ds.finish()
   }
 }
@@ -17150,6 +17293,20 @@ impl<'a> ServerFrame<'a> {
     }
   }
 
+  #[inline]
+  #[allow(non_snake_case)]
+  pub fn body_as_gateway_events(&self) -> Option<GatewayEvents<'a>> {
+    if self.body_type() == ServerBody::GatewayEvents {
+      let u = self.body();
+      // Safety:
+      // Created from a valid Table for this object
+      // Which contains a valid union in this slot
+      Some(unsafe { GatewayEvents::init_from_table(u) })
+    } else {
+      None
+    }
+  }
+
 }
 
 impl ::flatbuffers::Verifiable for ServerFrame<'_> {
@@ -17197,6 +17354,7 @@ impl ::flatbuffers::Verifiable for ServerFrame<'_> {
           ServerBody::Announcement => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<Announcement>>("ServerBody::Announcement", pos),
           ServerBody::EventStreamOpen => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<EventStreamOpen>>("ServerBody::EventStreamOpen", pos),
           ServerBody::AppEvent => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<AppEvent>>("ServerBody::AppEvent", pos),
+          ServerBody::GatewayEvents => v.verify_union_variant::<::flatbuffers::ForwardsUOffset<GatewayEvents>>("ServerBody::GatewayEvents", pos),
           _ => Ok(()),
         }
      })?
@@ -17506,6 +17664,13 @@ impl ::core::fmt::Debug for ServerFrame<'_> {
         },
         ServerBody::AppEvent => {
           if let Some(x) = self.body_as_app_event() {
+            ds.field("body", &x)
+          } else {
+            ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
+          }
+        },
+        ServerBody::GatewayEvents => {
+          if let Some(x) = self.body_as_gateway_events() {
             ds.field("body", &x)
           } else {
             ds.field("body", &"InvalidFlatbuffer: Union discriminant does not match value.")
