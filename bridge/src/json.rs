@@ -42,17 +42,18 @@ pub fn user_profile(u: &UserProfile) -> Value {
     })
 }
 
-pub fn attachment(a: &Attachment) -> Value {
+/// An attachment of a message sent by `sender` (stored media is signed only for its uploader).
+pub fn attachment(a: &Attachment, sender: &str) -> Value {
     json!({
         "kind": name_of(a.kind),
-        "url": crate::media::signed_url(&a.url),
+        "url": crate::media::signed_url(&a.url, sender),
         "mime": a.mime,
         "name": a.name,
         "size": a.size,
         "width": a.width,
         "height": a.height,
         "durationMs": a.duration_ms,
-        "thumbnailUrl": crate::media::signed_url(&a.thumbnail_url),
+        "thumbnailUrl": crate::media::signed_url(&a.thumbnail_url, sender),
     })
 }
 
@@ -91,7 +92,7 @@ pub fn message(m: &Message) -> Value {
         "sender": user_ref(&m.sender),
         "kind": name_of(m.kind),
         "text": m.text,
-        "attachments": m.attachments.iter().map(attachment).collect::<Vec<_>>(),
+        "attachments": m.attachments.iter().map(|a| attachment(a, &m.sender.id)).collect::<Vec<_>>(),
         "replyTo": m.reply_to.as_ref().map(reply_preview),
         "clientMsgId": m.client_msg_id,
         "createdAt": m.created_at_ms,

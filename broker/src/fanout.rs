@@ -114,11 +114,17 @@ impl Publish for HubPublisher {
                     let event = ConversationEvent { change, conversation, actor_id: actor, user_ids: users, at_ms };
                     self.hub.deliver(&audience, &Outbound::Event(frame(0, event)));
                 }
-                Committed::Receipt { conv, user, kind, from, up_to, at_ms, members } => {
+                Committed::Receipt { conv, user, kind, from, up_to, at_ms, members, by_device } => {
                     let audience = self.receipts.audience(&self.store, conv, &user, from, up_to, &members);
+                    // The device that reported a delivery knows it already (the SDK reports by itself,
+                    // one mark per batch of messages): only the user's other devices and the senders
+                    // are told. A read is told to every device, the reader's own included, as the apps
+                    // Quip replaces do.
+                    let skip = by_device.filter(|_| kind == model::ReceiptKind::Delivered);
+                    let skip = skip.as_deref().map(|device| (user.as_str(), device));
                     let event = ReceiptEvent {
                         conversation_id: conv,
-                        user_id: user,
+                        user_id: user.clone(),
                         kind: match kind {
                             model::ReceiptKind::Delivered => ReceiptKind::Delivered,
                             model::ReceiptKind::Read => ReceiptKind::Read,
@@ -127,7 +133,7 @@ impl Publish for HubPublisher {
                         at_ms,
                         from_seq: from,
                     };
-                    self.hub.deliver(&audience, &Outbound::Event(frame(0, event)));
+                    self.hub.deliver_except(&audience, &Outbound::Event(frame(0, event)), skip);
                 }
                 Committed::Unread { user, conv, unread, total } => {
                     // Every device of the reader: badges stay in step across devices.

@@ -158,10 +158,22 @@ impl Hub {
 
     /// Pushes `frame` to every session of every user in `users`; returns how many sessions got it.
     pub fn deliver(&self, users: &[UserId], frame: &Outbound) -> usize {
+        self.deliver_except(users, frame, None)
+    }
+
+    /// As [`deliver`](Self::deliver), leaving out the sessions of `skip` (user, device).
+    pub fn deliver_except(&self, users: &[UserId], frame: &Outbound, skip: Option<(&str, &str)>) -> usize {
         let mut fan = FanOut::default();
         for user in users {
             let Some(sessions) = self.sessions_of(user) else { continue };
-            fan.add(&sessions, frame);
+            match skip {
+                Some((u, device)) if u == user.as_str() => {
+                    let others: Vec<SessionHandle> =
+                        sessions.iter().filter(|s| &*s.device_id != device).cloned().collect();
+                    fan.add(&others, frame);
+                }
+                _ => fan.add(&sessions, frame),
+            }
         }
         fan.finish(frame)
     }

@@ -52,7 +52,12 @@ pub fn attachment(id: &str, meta: &super::store::Meta) -> Value {
 
 /// Reads every part: a part with a file name is stored (type checked on its bytes, size limited while it
 /// streams; at most `max_files` of them); any other part is a text field.
-pub async fn read_form(store: &MediaStore, mut form: Multipart, max_files: usize) -> Result<Form, ApiError> {
+pub async fn read_form(
+    store: &MediaStore,
+    mut form: Multipart,
+    max_files: usize,
+    owner: &str,
+) -> Result<Form, ApiError> {
     let mut out = Form::default();
     while let Some(mut field) = form.next_field().await.map_err(multipart_error)? {
         let name = field.name().unwrap_or_default().to_owned();
@@ -61,7 +66,7 @@ pub async fn read_form(store: &MediaStore, mut form: Multipart, max_files: usize
                 return Err(ApiError::new(ErrorCode::TooManyAttachments, format!("at most {max_files} files")));
             }
             Some(file_name) => {
-                let mut upload = store.begin().await?;
+                let mut upload = store.begin(owner).await?;
                 while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
                     upload.write(&chunk).await?;
                 }
@@ -101,15 +106,31 @@ pub async fn upload(
     let run = async {
         let token = auth::token_from_request(&headers, uri.query()).ok_or_else(auth::missing_token)?;
         // The caller must be someone quipd accepts before anything is written.
-        app.rest().client(&token).await?;
+        let client = app.rest().client(&token).await?;
+        let owner = uploader(&client)?;
         let form =
             form.map_err(|e| ApiError::invalid(format!("expected a multipart/form-data body: {}", e.body_text())))?;
-        let mut form = read_form(app.media(), form, 1).await?;
+        let mut form = read_form(app.media(), form, 1, &owner).await?;
         form.files.pop().ok_or_else(|| ApiError::invalid("no file in the form (a part with a filename)"))
     };
     match run.await {
         Ok(data) => (StatusCode::CREATED, axum::Json(json!({ "success": true, "data": data }))).into_response(),
         Err(e) => e.into_response(),
+    }
+}
+
+/// The user a session is for: whom what it uploads belongs to.
+pub fn uploader(client: &quip_sdk::Client) -> Result<String, ApiError> {
+    client.welcome().map(|w| w.user.id).ok_or_else(|| ApiError::new(ErrorCode::Unavailable, "no session with quipd"))
+}
+
+/// Refuses an attachment URL naming stored media that `user` did not upload.
+pub fn check_owner(url: &str, user: &str) -> Result<(), ApiError> {
+    match sign::media_id(url) {
+        Some(id) if !sign::owned_by(id, user) => {
+            Err(ApiError::new(ErrorCode::Forbidden, "only its uploader may attach this media"))
+        }
+        _ => Ok(()),
     }
 }
 

@@ -1,5 +1,11 @@
 //! Signed media URLs: `/media/<id>?exp=<unix seconds>&sig=<hex HMAC-SHA256 of "<id>:<exp>">`.
 //!
+//! A media id names its uploader too: 32 random hex digits, then an owner tag (the first 16 bytes of
+//! HMAC-SHA256 of `"owner:<random>:<user id>"`, in hex). So the bridge can tell, with no read, whether a
+//! message's sender uploaded the media it attaches: only the uploader may attach it ([`owned_by`]), and a
+//! URL is signed for a message only when its sender owns the media ([`signed_url`]). An id learnt from an
+//! old link is then of no use to anyone else.
+//!
 //! One signing key per process, set when the bridge starts (`media.signing_secret`, the same on every
 //! instance so that any of them serves any URL; empty: a random key, URLs then only work on the instance
 //! that signed them).
@@ -12,6 +18,10 @@ use ring::rand::{SecureRandom, SystemRandom};
 
 /// The path prefix of stored media.
 pub const PREFIX: &str = "/media/";
+/// Hex digits of a media id's random part.
+pub const RANDOM_HEX: usize = 32;
+/// Bytes of the owner tag a media id ends with.
+const OWNER_TAG: usize = 16;
 
 #[derive(Debug)]
 struct Signer {
@@ -66,6 +76,32 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
 }
 
+fn owner_tag(random: &str, owner: &str) -> String {
+    let sig = hmac::sign(&signer().key, format!("owner:{random}:{owner}").as_bytes());
+    hex(&sig.as_ref()[..OWNER_TAG])
+}
+
+/// The id of new media: `random` (hex) and the tag that names `owner` as its uploader.
+pub fn owned_id(random: &str, owner: &str) -> String {
+    format!("{random}{}", owner_tag(random, owner))
+}
+
+/// Whether media `id` was uploaded by `user` (constant time in the tag).
+pub fn owned_by(id: &str, user: &str) -> bool {
+    if !super::store::valid_id(id) {
+        return false;
+    }
+    let (random, tag) = id.split_at(RANDOM_HEX);
+    let want = owner_tag(random, user);
+    tag.bytes().zip(want.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+/// The stored media id in `url` (`/media/<id>`, with or without a signature), if it names one.
+pub fn media_id(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix(PREFIX)?;
+    Some(rest.split('?').next().unwrap_or(rest)).filter(|id| super::store::valid_id(id))
+}
+
 /// The URL for media `id`, valid until `now + ttl`; and that expiry (unix seconds).
 pub fn url_for(id: &str) -> (String, u64) {
     let s = signer();
@@ -74,14 +110,13 @@ pub fn url_for(id: &str) -> (String, u64) {
     (format!("{PREFIX}{id}?exp={exp}&sig={}", hex(sig.as_ref())), exp)
 }
 
-/// `url` signed afresh when it is a stored media path (`/media/<id>`, with or without an old signature);
-/// any other URL unchanged.
-pub fn signed_url(url: &str) -> String {
-    match url.strip_prefix(PREFIX) {
-        Some(rest) => {
-            let id = rest.split('?').next().unwrap_or(rest);
-            if super::store::valid_id(id) { url_for(id).0 } else { url.to_owned() }
-        }
+/// `url` as a message sent by `sender` shows it: a stored media path (`/media/<id>`, with or without an
+/// old signature) signed afresh when `sender` uploaded that media, and left unsigned (so it serves
+/// nothing) when someone else did; any other URL unchanged.
+pub fn signed_url(url: &str, sender: &str) -> String {
+    match media_id(url) {
+        Some(id) if owned_by(id, sender) => url_for(id).0,
+        Some(id) => format!("{PREFIX}{id}"),
         None => url.to_owned(),
     }
 }
@@ -126,7 +161,20 @@ mod tests {
         assert_eq!(verify("abc124", exp, &sig, now_secs()), Err(Refused::BadSignature));
         assert_eq!(verify("abc123", exp + 1, &sig, now_secs()), Err(Refused::BadSignature));
         assert_eq!(verify("abc123", exp, "zz", now_secs()), Err(Refused::BadSignature));
-        assert_eq!(signed_url("https://cdn.example/x.png"), "https://cdn.example/x.png");
-        assert!(signed_url("/media/0123456789abcdef0123456789abcdef?exp=1&sig=00").contains("sig="));
+        assert_eq!(signed_url("https://cdn.example/x.png", "alice"), "https://cdn.example/x.png");
+    }
+
+    #[test]
+    fn media_is_signed_only_in_its_uploaders_messages() {
+        init("", Duration::from_secs(60));
+        let id = owned_id("0123456789abcdef0123456789abcdef", "alice");
+        assert!(super::super::store::valid_id(&id));
+        assert!(owned_by(&id, "alice"));
+        assert!(!owned_by(&id, "bob"));
+        assert!(!owned_by(&id.replace('0', "1"), "alice"), "a changed id names nobody");
+        let old = format!("{PREFIX}{id}?exp=1&sig=00");
+        assert!(signed_url(&old, "alice").contains("sig="));
+        assert_eq!(signed_url(&old, "bob"), format!("{PREFIX}{id}"), "shown unsigned in someone else's message");
+        assert_eq!(media_id("/media/x.jpg"), None, "not a stored media path");
     }
 }

@@ -31,15 +31,17 @@ pub struct MediaStore {
     allowed: Vec<String>,
 }
 
-/// Whether `id` is one this store could have made (32 lower-case hex digits).
+/// Whether `id` is one this store could have made (64 lower-case hex digits: the random part and the
+/// owner tag, `sign::owned_id`).
 pub fn valid_id(id: &str) -> bool {
-    id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    id.len() == 2 * super::sign::RANDOM_HEX && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-fn new_id() -> Result<String, ApiError> {
-    let mut bytes = [0u8; 16];
+fn new_id(owner: &str) -> Result<String, ApiError> {
+    let mut bytes = [0u8; super::sign::RANDOM_HEX / 2];
     SystemRandom::new().fill(&mut bytes).map_err(|_| ApiError::new(ErrorCode::Internal, "no randomness"))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    let random: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(super::sign::owned_id(&random, owner))
 }
 
 fn io_error(e: std::io::Error) -> ApiError {
@@ -94,10 +96,10 @@ impl MediaStore {
         self.max_bytes
     }
 
-    /// Starts an upload into a temporary file.
-    pub async fn begin(&self) -> Result<Upload, ApiError> {
+    /// Starts an upload by `owner` (a user id) into a temporary file.
+    pub async fn begin(&self, owner: &str) -> Result<Upload, ApiError> {
         tokio::fs::create_dir_all(&self.dir).await.map_err(io_error)?;
-        let id = new_id()?;
+        let id = new_id(owner)?;
         let tmp = self.dir.join(format!(".{id}.part"));
         let file = tokio::fs::File::create(&tmp).await.map_err(io_error)?;
         Ok(Upload { id, tmp, file: Some(file), head: Vec::new(), size: 0, max_bytes: self.max_bytes })
@@ -168,7 +170,7 @@ mod tests {
     async fn files_are_typed_by_their_bytes_and_limited_in_size() {
         let dir = tempfile::tempdir().unwrap();
         let s = store(dir.path(), 64);
-        let mut up = s.begin().await.unwrap();
+        let mut up = s.begin("alice").await.unwrap();
         up.write(b"\x89PNG\r\n\x1a\n").await.unwrap();
         up.write(b"rest of a png").await.unwrap();
         let (id, meta) = s.finish(up, "cat.png").await.unwrap();
@@ -178,11 +180,11 @@ mod tests {
         assert_eq!(again, meta);
         assert_eq!(std::fs::read(path).unwrap().len(), 21);
 
-        let mut html = s.begin().await.unwrap();
+        let mut html = s.begin("alice").await.unwrap();
         html.write(b"<html><script>").await.unwrap();
         assert_eq!(s.finish(html, "cat.png").await.unwrap_err().code, ErrorCode::AttachmentNotAllowed);
 
-        let mut big = s.begin().await.unwrap();
+        let mut big = s.begin("alice").await.unwrap();
         assert_eq!(big.write(&[0xFF; 65]).await.unwrap_err().code, ErrorCode::PayloadTooLarge);
         drop(big);
         // Nothing half-written is left behind; only the PNG and its metadata.

@@ -69,8 +69,14 @@ fn history_page(reply: ServerBody) -> Value {
 /// `message:send`: the ack becomes the stored message (what every member receives as `message:new`).
 async fn send(input: &Input<'_>) -> Outcome {
     let (client, a) = (input.client, &input.args);
+    let me = crate::media::http::uploader(client)?;
     let mut attachments = Vec::new();
     for att in a.objects("attachments")? {
+        // Stored media goes only into its uploader's messages (an id from someone else's link is refused).
+        crate::media::http::check_owner(&att.str("url")?, &me)?;
+        if let Some(thumbnail) = att.opt_str("thumbnailUrl")? {
+            crate::media::http::check_owner(&thumbnail, &me)?;
+        }
         attachments.push(Attachment {
             kind: attachment_kind(att.opt_str("kind")?.as_deref().unwrap_or("file"))?,
             // A stored upload is kept by its stable path; readers get it signed afresh.

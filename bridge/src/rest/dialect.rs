@@ -92,10 +92,11 @@ async fn run(
     let mut files = Vec::new();
     let body = if content_type.starts_with("multipart/") {
         // Only someone quipd accepts may store files.
-        app.rest().client(&token).await?;
+        let client = app.rest().client(&token).await?;
+        let owner = crate::media::http::uploader(&client)?;
         let form = multipart(headers, body).await?;
         let max_files = app.config().media.max_files;
-        let form = crate::media::http::read_form(app.media(), form, max_files).await?;
+        let form = crate::media::http::read_form(app.media(), form, max_files, &owner).await?;
         files = form.files;
         let mut fields = form.fields;
         // The files are the route's attachments, whatever the app named its file part (`upload`).

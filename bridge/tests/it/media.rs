@@ -105,7 +105,7 @@ async fn uploads_are_checked_stored_and_served_through_signed_urls() {
     let tampered = format!("{path}?exp={}&sig={sig}", exp + 3600);
     assert_eq!(common::http(env.bridge_addr, "GET", &tampered, None, None).await.status, 403);
     assert_eq!(common::http(env.bridge_addr, "GET", path, None, None).await.status, 403);
-    let other = format!("/media/{}?{query}", "0".repeat(32));
+    let other = format!("/media/{}?{query}", "0".repeat(64));
     assert_eq!(common::http(env.bridge_addr, "GET", &other, None, None).await.status, 403);
     let expired = common::http(env.bridge_addr, "GET", &format!("{path}?exp=1&sig={sig}"), None, None).await;
     assert_eq!(expired.status, 403);
@@ -143,6 +143,36 @@ async fn uploads_are_checked_stored_and_served_through_signed_urls() {
     let bob_url = seen["url"].as_str().unwrap();
     assert!(bob_url.starts_with(path) && bob_url.contains("sig="), "{bob_url}");
     assert_eq!(common::http(env.bridge_addr, "GET", bob_url, None, None).await.status, 200);
+
+    // The media is Alice's: Carol, who learnt its URL, may not attach it (by its stable path or the
+    // signed URL), and a message she gets into quipd some other way shows it unsigned (so it serves
+    // nothing) to whoever reads it.
+    let carol = env.token("carol");
+    let opened = env.http("POST", "/api/v1/conversations", Some(&carol), Some(&json!({"peerUserId": "dave"}))).await;
+    let carols = opened.body["data"]["conversation"]["id"].as_u64().unwrap();
+    for stolen in [path, bob_url] {
+        let attach = json!({"attachments": [{"kind": "image", "url": stolen}]});
+        let r =
+            env.http("POST", &format!("/api/v1/conversations/{carols}/messages"), Some(&carol), Some(&attach)).await;
+        assert_eq!((r.status, r.body["error"]["code"].as_str()), (403, Some("Forbidden")), "{}", r.text);
+    }
+    let native = env.native("carol").await;
+    let smuggled = quip_sdk::SendMessage {
+        conversation_id: carols,
+        kind: quip_sdk::protocol::family::messages::MessageKind::Image,
+        attachments: vec![quip_sdk::protocol::family::messages::Attachment {
+            kind: quip_sdk::protocol::family::messages::AttachmentKind::Image,
+            url: path.to_owned(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    native.send(smuggled).await.unwrap();
+    let page =
+        env.http("GET", &format!("/api/v1/conversations/{carols}/messages"), Some(&env.token("dave")), None).await;
+    let shown = page.body["data"][0]["attachments"][0]["url"].as_str().unwrap().to_owned();
+    assert_eq!(shown, path, "someone else's media is shown unsigned");
+    assert_eq!(common::http(env.bridge_addr, "GET", &shown, None, None).await.status, 403);
 
     // Only the PNG is on disk (and its metadata): refused uploads left nothing behind.
     let media_dir = env.media_dir();

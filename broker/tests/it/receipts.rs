@@ -268,6 +268,10 @@ async fn receipts_in_large_groups_go_to_the_senders_they_concern() {
     assert!(matches!(done, ServerBody::Done(_)));
     assert_eq!(receipt_event(&mut alice, "dave", ReceiptKind::Delivered).await.up_to_seq, first.seq);
     assert!(receipt_events_within(&mut bob, "dave", Duration::from_millis(500)).await.is_empty());
+    assert!(
+        receipt_events_within(&mut dave, "dave", Duration::from_millis(300)).await.is_empty(),
+        "the device that reported a delivery is not told about it"
+    );
 
     // Everyone can still ask who got and read a message.
     let r = receipts(&mut dave, second.message_id).await;

@@ -102,6 +102,8 @@ pub enum Committed {
         up_to: Seq,
         at_ms: u64,
         members: Arc<[UserId]>,
+        /// The device whose mark this was (none when a send moved the sender's read watermark).
+        by_device: Option<String>,
     },
     /// After a batch that moved `user`'s read watermark in `conv`: their unread count there and their
     /// total over all their conversations (only for users the publisher reaches, `Publish::reaches`).

@@ -43,7 +43,18 @@ impl State {
         }
         let store = self.store.clone();
         let cf = store.cf(keys::DEVICE_RECEIPTS)?;
-        let moved = self.advance_member(batch, pending, m.conv, &m.user, m.kind, to, m.now_ms, &members, None)?;
+        let moved = self.advance_member(
+            batch,
+            pending,
+            m.conv,
+            &m.user,
+            m.kind,
+            to,
+            m.now_ms,
+            &members,
+            None,
+            Some(&m.device),
+        )?;
         batch.put_cf(cf, keys::device_receipt_key(m.conv, &m.user, &m.device), encode(&device));
         self.device_receipts.insert(device_key, device);
         if !moved {
@@ -74,6 +85,7 @@ impl State {
             up_to: marks.read,
             at_ms: marks.read_at_ms,
             members: members.clone(),
+            by_device: Some(m.device.clone()),
         });
         Ok(())
     }
@@ -92,7 +104,8 @@ impl State {
         now_ms: u64,
         members: &Arc<[UserId]>,
     ) -> Result<(), StoreError> {
-        self.advance_member(batch, pending, conv, sender, ReceiptKind::Read, seq, now_ms, members, Some(seq)).map(drop)
+        self.advance_member(batch, pending, conv, sender, ReceiptKind::Read, seq, now_ms, members, Some(seq), None)
+            .map(drop)
     }
 
     /// Moves `user`'s merged watermark; every move records a step and publishes a `Committed::Receipt`.
@@ -110,6 +123,7 @@ impl State {
         now_ms: u64,
         members: &Arc<[UserId]>,
         own: Option<Seq>,
+        device: Option<&str>,
     ) -> Result<bool, StoreError> {
         let key = (conv, user.to_owned());
         let mut marks = match self.receipts.get(&key) {
@@ -164,6 +178,7 @@ impl State {
                 up_to: to,
                 at_ms: now_ms,
                 members: members.clone(),
+                by_device: device.map(str::to_owned),
             });
         }
         batch.put_cf(cf, keys::receipt_key(conv, user), encode(&marks));

@@ -146,6 +146,13 @@ impl Env {
     }
 
     /// Stops the bridge gracefully (as on SIGTERM) and waits until it returned.
+    /// A native SDK client of `user` straight to quipd (not through the bridge).
+    pub async fn native(&self, user: &str) -> quip_sdk::Client {
+        let trust = quip_sdk::Trust::Fingerprint(self.quipd.fingerprint.clone());
+        let cfg = quip_sdk::ClientConfig::new(self.quipd.addr, trust, self.token(user), "native");
+        quip_sdk::Client::connect(cfg).await.unwrap().0
+    }
+
     pub async fn stop_bridge(&mut self) {
         if let Some(stop) = self.bridge_stop.take() {
             let _ = stop.send(());
