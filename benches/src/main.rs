@@ -44,6 +44,8 @@ enum Command {
     /// Everything, side by side with NATS core and JetStream, Node Socket.IO and Node + PostgreSQL (what
     /// scripts/bench-load runs).
     Suite(scenario::suite::SuiteArgs),
+    /// A fault harness: quipd's disk fills under sends (scripts/fault-disk-full).
+    DiskFull(scenario::disk_full::DiskFullArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -68,6 +70,7 @@ impl Command {
             Command::Idle(a) => &a.servers,
             Command::Resume(a) => &a.servers,
             Command::Suite(a) => &a.servers,
+            Command::DiskFull(a) => &a.servers,
         }
     }
 }
@@ -131,6 +134,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             scenario::fanout::run(&fanout).await?;
         }
         Command::Suite(args) => scenario::suite::run(&args).await?,
+        Command::DiskFull(args) => scenario::disk_full::run(args).await?,
     }
     Ok(())
 }

@@ -52,6 +52,9 @@ pub struct ServerOpts {
     /// That quipd's certificate (PEM), e.g. its data_dir/dev-cert.pem.
     #[arg(long)]
     pub ca_pem: Option<PathBuf>,
+    /// quipd's data directory (default: a fresh temporary one), e.g. on a small filesystem.
+    #[arg(long)]
+    pub quipd_data_dir: Option<PathBuf>,
 }
 
 fn default_bin_dir() -> String {
@@ -115,6 +118,8 @@ pub struct Quipd {
     pub addr: SocketAddr,
     pub fingerprint: String,
     pub cert_pem: Vec<u8>,
+    /// The admin listener (`/readyz`, `/metrics`), when this generator started quipd.
+    pub admin_addr: Option<SocketAddr>,
     pub durability: String,
     secret: String,
     proc: Option<Proc>,
@@ -137,13 +142,29 @@ impl Quipd {
             let path = opts.ca_pem.as_ref().context("--ca-pem is required with --quipd")?;
             let cert_pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
             let durability = "as configured".to_owned();
-            return Ok(Self { addr, fingerprint: String::new(), cert_pem, durability, secret, proc: None, _dir: None });
+            return Ok(Self {
+                addr,
+                fingerprint: String::new(),
+                cert_pem,
+                admin_addr: None,
+                durability,
+                secret,
+                proc: None,
+                _dir: None,
+            });
         }
-        let dir = tempfile::Builder::new().prefix("quip-bench-").tempdir()?;
+        let (dir, data_dir) = match &opts.quipd_data_dir {
+            Some(path) => (None, path.clone()),
+            None => {
+                let dir = tempfile::Builder::new().prefix("quip-bench-").tempdir()?;
+                let path = dir.path().to_owned();
+                (Some(dir), path)
+            }
+        };
         let secret = random_secret();
         let bin = Path::new(&opts.bin_dir).join("quipd");
         let mut cmd = opts.command(&bin);
-        cmd.arg("--data-dir").arg(dir.path()).arg("--listen").arg("127.0.0.1:0");
+        cmd.arg("--data-dir").arg(&data_dir).arg("--listen").arg("127.0.0.1:0");
         cmd.env("QUIP_AUTH_HS256_SECRET", &secret)
             .env("QUIP_ADMIN_LISTEN", "127.0.0.1:0")
             .env("QUIP_STORE_DURABILITY", &opts.durability)
@@ -160,9 +181,9 @@ impl Quipd {
         let stdout = child.stdout.take().context("quipd stdout")?;
         let proc = Proc { child, name: "quipd" };
         let mut lines = BufReader::new(stdout).lines();
-        let (mut addr, mut fingerprint) = (None, None);
+        let (mut addr, mut fingerprint, mut admin_addr) = (None, None, None);
         let deadline = Instant::now() + Duration::from_secs(60);
-        while addr.is_none() || fingerprint.is_none() {
+        while addr.is_none() || fingerprint.is_none() || admin_addr.is_none() {
             let left = deadline.saturating_duration_since(Instant::now());
             let Some(line) = tokio::time::timeout(left, lines.next_line()).await.context("quipd start timed out")??
             else {
@@ -170,21 +191,24 @@ impl Quipd {
             };
             if let Some(rest) = line.strip_prefix("quipd listening on ") {
                 addr = rest.split_whitespace().next().and_then(|a| a.parse().ok());
+            } else if let Some(rest) = line.strip_prefix("admin API on http://") {
+                admin_addr = rest.split_whitespace().next().and_then(|a| a.parse().ok());
             } else if let Some(fp) = line.strip_prefix("certificate SHA-256 fingerprint: ") {
                 fingerprint = Some(fp.trim().to_owned());
             }
         }
         // Keep reading stdout so quipd never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        let cert_pem = std::fs::read(dir.path().join("dev-cert.pem")).context("reading quipd's dev-cert.pem")?;
+        let cert_pem = std::fs::read(data_dir.join("dev-cert.pem")).context("reading quipd's dev-cert.pem")?;
         Ok(Self {
             addr: addr.context("quipd address")?,
             fingerprint: fingerprint.context("quipd fingerprint")?,
             cert_pem,
+            admin_addr,
             durability: opts.durability.clone(),
             secret,
             proc: Some(proc),
-            _dir: Some(dir),
+            _dir: dir,
         })
     }
 
@@ -362,4 +386,17 @@ pub fn udp_rcvbuf_errors() -> u64 {
         .find(|(n, _)| *n == "RcvbufErrors")
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(0)
+}
+
+/// `GET path` on a local HTTP listener: the status line and the body.
+pub async fn http_get(addr: SocketAddr, path: &str) -> anyhow::Result<String> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await?;
+    tcp.write_all(format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").as_bytes()).await?;
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut raw)).await??;
+    let text = String::from_utf8_lossy(&raw);
+    let status = text.lines().next().unwrap_or_default().to_owned();
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.trim().to_owned()).unwrap_or_default();
+    Ok(format!("{status} {body}"))
 }

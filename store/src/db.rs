@@ -16,6 +16,8 @@ pub struct Store {
     pub(crate) db: Arc<DB>,
     /// The store-wide position of the last committed message, published by the writer after commit.
     pub(crate) committed_lsn: Arc<AtomicU64>,
+    /// A write failed for want of disk space: RocksDB refuses writes until it is reopened.
+    pub(crate) full: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for Store {
@@ -53,7 +55,7 @@ impl Store {
         let cache = rocksdb::Cache::new_lru_cache(BLOCK_CACHE_BYTES);
         let cfs = keys::ALL.iter().map(|name| ColumnFamilyDescriptor::new(*name, cf_options(&cache)));
         let db = DB::open_cf_descriptors(&opts, dir, cfs)?;
-        let store = Self { db: Arc::new(db), committed_lsn: Arc::new(AtomicU64::new(0)) };
+        let store = Self { db: Arc::new(db), committed_lsn: Arc::new(AtomicU64::new(0)), full: Arc::default() };
         let next_lsn = store.meta_u64(keys::NEXT_LSN)?;
         store.committed_lsn.store(next_lsn.saturating_sub(1), Ordering::Release);
         Ok(store)
@@ -62,6 +64,12 @@ impl Store {
     /// The store-wide position of the newest committed message (0: none yet).
     pub fn global_cursor(&self) -> u64 {
         self.committed_lsn.load(Ordering::Acquire)
+    }
+
+    /// False once a write failed for want of disk space: nothing more is stored until a restart
+    /// (readiness reports it).
+    pub fn writable(&self) -> bool {
+        !self.full.load(Ordering::Acquire)
     }
 
     /// Flushes memtables and the WAL to disk (shutdown).

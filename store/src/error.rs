@@ -22,6 +22,10 @@ pub enum StoreError {
     EditWindowClosed,
     #[error("blocked: {0}")]
     Blocked(&'static str),
+    /// The disk is full. RocksDB then refuses every write until it is reopened: nothing more is stored
+    /// until space is freed and quipd restarted (reads go on).
+    #[error("the server's disk is full: nothing more can be stored until space is freed and the server restarted")]
+    Full,
 }
 
 impl StoreError {
@@ -30,7 +34,7 @@ impl StoreError {
             StoreError::NotFound => ErrorCode::NotFound,
             StoreError::Forbidden(_) => ErrorCode::Forbidden,
             StoreError::Invalid(_) => ErrorCode::InvalidArgument,
-            StoreError::Closed => ErrorCode::Unavailable,
+            StoreError::Closed | StoreError::Full => ErrorCode::Unavailable,
             StoreError::EditWindowClosed => ErrorCode::EditWindowClosed,
             StoreError::Blocked(_) => ErrorCode::Blocked,
             StoreError::Db(_) | StoreError::Corrupt(_) => ErrorCode::StoreError,
@@ -40,6 +44,7 @@ impl StoreError {
 
 impl From<rocksdb::Error> for StoreError {
     fn from(e: rocksdb::Error) -> Self {
-        StoreError::Db(e.into_string())
+        let message = e.into_string();
+        if message.contains("No space left on device") { StoreError::Full } else { StoreError::Db(message) }
     }
 }

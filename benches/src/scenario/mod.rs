@@ -2,6 +2,7 @@
 
 pub mod chat;
 pub mod connect;
+pub mod disk_full;
 pub mod fanout;
 pub mod idle;
 pub mod pubsub;

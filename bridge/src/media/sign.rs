@@ -76,6 +76,12 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
 }
 
+/// Whether `id` is one the media store could have made (64 lower-case hex digits: the random part and
+/// the owner tag, [`owned_id`]).
+pub fn valid_id(id: &str) -> bool {
+    id.len() == 2 * RANDOM_HEX && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 fn owner_tag(random: &str, owner: &str) -> String {
     let sig = hmac::sign(&signer().key, format!("owner:{random}:{owner}").as_bytes());
     hex(&sig.as_ref()[..OWNER_TAG])
@@ -88,7 +94,7 @@ pub fn owned_id(random: &str, owner: &str) -> String {
 
 /// Whether media `id` was uploaded by `user` (constant time in the tag).
 pub fn owned_by(id: &str, user: &str) -> bool {
-    if !super::store::valid_id(id) {
+    if !valid_id(id) {
         return false;
     }
     let (random, tag) = id.split_at(RANDOM_HEX);
@@ -99,7 +105,7 @@ pub fn owned_by(id: &str, user: &str) -> bool {
 /// The stored media id in `url` (`/media/<id>`, with or without a signature), if it names one.
 pub fn media_id(url: &str) -> Option<&str> {
     let rest = url.strip_prefix(PREFIX)?;
-    Some(rest.split('?').next().unwrap_or(rest)).filter(|id| super::store::valid_id(id))
+    Some(rest.split('?').next().unwrap_or(rest)).filter(|id| valid_id(id))
 }
 
 /// The URL for media `id`, valid until `now + ttl`; and that expiry (unix seconds).
@@ -168,7 +174,7 @@ mod tests {
     fn media_is_signed_only_in_its_uploaders_messages() {
         init("", Duration::from_secs(60));
         let id = owned_id("0123456789abcdef0123456789abcdef", "alice");
-        assert!(super::super::store::valid_id(&id));
+        assert!(valid_id(&id));
         assert!(owned_by(&id, "alice"));
         assert!(!owned_by(&id, "bob"));
         assert!(!owned_by(&id.replace('0', "1"), "alice"), "a changed id names nobody");

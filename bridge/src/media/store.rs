@@ -31,11 +31,7 @@ pub struct MediaStore {
     allowed: Vec<String>,
 }
 
-/// Whether `id` is one this store could have made (64 lower-case hex digits: the random part and the
-/// owner tag, `sign::owned_id`).
-pub fn valid_id(id: &str) -> bool {
-    id.len() == 2 * super::sign::RANDOM_HEX && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
+pub use super::sign::valid_id;
 
 fn new_id(owner: &str) -> Result<String, ApiError> {
     let mut bytes = [0u8; super::sign::RANDOM_HEX / 2];

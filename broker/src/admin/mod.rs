@@ -62,6 +62,8 @@ async fn metrics_text(State(admin): State<Admin>) -> Response {
 async fn ready(State(admin): State<Admin>) -> Response {
     if admin.broker.draining.load(Ordering::Acquire) {
         (StatusCode::SERVICE_UNAVAILABLE, "draining").into_response()
+    } else if !admin.broker.store.writable() {
+        (StatusCode::SERVICE_UNAVAILABLE, "the disk is full: free space, then restart").into_response()
     } else {
         "ready".into_response()
     }

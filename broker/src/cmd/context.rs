@@ -74,9 +74,12 @@ impl Ctx {
     }
 }
 
+/// The answer to a failed store operation. What RocksDB said (file paths included) goes to the log, not
+/// to the client.
 pub fn store_error(e: &StoreError) -> ErrorReply {
     if matches!(e, StoreError::Db(_) | StoreError::Corrupt(_)) {
         tracing::error!(error = %e, "store error");
+        return ErrorReply::new(e.code(), "the server's store failed (the details are in its log)");
     }
     ErrorReply::new(e.code(), e.to_string())
 }

@@ -54,8 +54,16 @@ impl State {
         let started = std::time::Instant::now();
         let size = pending.replies.len();
         if let Err(e) = self.store.db.write_opt(batch, &self.write_opts) {
-            tracing::error!(error = %e, "writer: batch write failed; nothing in it is acknowledged");
-            return self.fail(pending, e.into());
+            let e = StoreError::from(e);
+            if e == StoreError::Full && !self.store.full.swap(true, Ordering::AcqRel) {
+                tracing::error!(
+                    "writer: the disk is full; RocksDB refuses every write from now on: free space, then restart \
+                     quipd (reads go on; /readyz answers 503)"
+                );
+            } else if e != StoreError::Full {
+                tracing::error!(error = %e, "writer: batch write failed; nothing in it is acknowledged");
+            }
+            return self.fail(pending, e);
         }
         self.write_seconds.record(started.elapsed().as_secs_f64());
         self.batch_size.record(size as f64);
