@@ -46,6 +46,8 @@ enum Command {
     Suite(scenario::suite::SuiteArgs),
     /// A fault harness: quipd's disk fills under sends (scripts/fault-disk-full).
     DiskFull(scenario::disk_full::DiskFullArgs),
+    /// A fault harness: N clients reconnect and resume after quipd is killed and restarted.
+    RestartStorm(scenario::restart_storm::RestartStormArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -71,6 +73,7 @@ impl Command {
             Command::Resume(a) => &a.servers,
             Command::Suite(a) => &a.servers,
             Command::DiskFull(a) => &a.servers,
+            Command::RestartStorm(a) => &a.servers,
         }
     }
 }
@@ -135,6 +138,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Suite(args) => scenario::suite::run(&args).await?,
         Command::DiskFull(args) => scenario::disk_full::run(args).await?,
+        Command::RestartStorm(args) => scenario::restart_storm::run(args).await?,
     }
     Ok(())
 }

@@ -137,6 +137,27 @@ struct Claims<'a> {
 impl Quipd {
     /// Starts quipd (or describes the one given) with rate limits lifted and the asked durability.
     pub async fn start(opts: &ServerOpts) -> anyhow::Result<Self> {
+        Self::launch(opts, None).await
+    }
+
+    /// Kills this quipd (SIGKILL: what is acknowledged must survive) and starts it again on the same data,
+    /// address and token secret, so that its clients can reconnect and resume.
+    pub async fn restart(self, opts: &ServerOpts) -> anyhow::Result<Self> {
+        let Quipd { addr, secret, mut proc, _dir, .. } = self;
+        if let Some(p) = proc.as_mut() {
+            let _ = p.child.kill().await;
+        }
+        drop(proc);
+        let mut opts = opts.clone();
+        if opts.quipd_data_dir.is_none() {
+            opts.quipd_data_dir = _dir.as_ref().map(|d| d.path().to_owned());
+        }
+        let mut next = Self::launch(&opts, Some((addr, secret))).await?;
+        next._dir = _dir;
+        Ok(next)
+    }
+
+    async fn launch(opts: &ServerOpts, again: Option<(SocketAddr, String)>) -> anyhow::Result<Self> {
         if let Some(addr) = opts.quipd {
             let secret = opts.hs256_secret.clone().context("--hs256-secret is required with --quipd")?;
             let path = opts.ca_pem.as_ref().context("--ca-pem is required with --quipd")?;
@@ -161,10 +182,13 @@ impl Quipd {
                 (Some(dir), path)
             }
         };
-        let secret = random_secret();
+        let (listen, secret) = match again {
+            Some((addr, secret)) => (addr.to_string(), secret),
+            None => ("127.0.0.1:0".to_owned(), random_secret()),
+        };
         let bin = Path::new(&opts.bin_dir).join("quipd");
         let mut cmd = opts.command(&bin);
-        cmd.arg("--data-dir").arg(&data_dir).arg("--listen").arg("127.0.0.1:0");
+        cmd.arg("--data-dir").arg(&data_dir).arg("--listen").arg(listen);
         cmd.env("QUIP_AUTH_HS256_SECRET", &secret)
             .env("QUIP_ADMIN_LISTEN", "127.0.0.1:0")
             .env("QUIP_STORE_DURABILITY", &opts.durability)

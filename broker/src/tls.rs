@@ -103,6 +103,12 @@ pub fn dev_secret(data_dir: &Path) -> Result<Vec<u8>, TlsError> {
     dev_random_file(&data_dir.join("dev-secret"))
 }
 
+/// The key of the QUIC stateless resets quipd sends, under `data_dir` (created once and reused, so that
+/// the resets a restarted quipd sends for its old connections are ones their clients accept).
+pub fn quic_reset_key(data_dir: &Path) -> Result<Vec<u8>, TlsError> {
+    dev_random_file(&data_dir.join("quic-reset-key"))
+}
+
 /// The dev admin token under `data_dir` (created once, like the dev secret).
 pub fn dev_admin_token(data_dir: &Path) -> Result<String, TlsError> {
     Ok(String::from_utf8_lossy(&dev_random_file(&data_dir.join("dev-admin-token"))?).into_owned())

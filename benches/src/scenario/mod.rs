@@ -6,6 +6,7 @@ pub mod disk_full;
 pub mod fanout;
 pub mod idle;
 pub mod pubsub;
+pub mod restart_storm;
 pub mod resume;
 pub mod suite;
 pub mod sweep;
