@@ -4,7 +4,6 @@
 
 use crate::common::{Env, http, setup_tools};
 use quip_bridge::config::DialectListenerConfig;
-use quip_broker::PresenceConfig;
 use serde_json::json;
 
 fn addr(env: &Env, name: &str) -> std::net::SocketAddr {
@@ -69,20 +68,16 @@ async fn skip_and_page_paging_and_block_toggling() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dialect_mounted_under_a_path_and_legacy_handshakes() {
     setup_tools();
-    let env = Env::start_full(
-        |_| {},
-        PresenceConfig::default(),
-        |cfg| {
-            cfg.dialects = vec![
-                DialectListenerConfig { name: "jivbook".into(), listen: None, mount: "/jivbook".into() },
-                DialectListenerConfig {
-                    name: "kaajkaam".into(),
-                    listen: Some("127.0.0.1:0".parse().unwrap()),
-                    mount: String::new(),
-                },
-            ];
-        },
-    )
+    let env = Env::with_bridge(|cfg| {
+        cfg.dialects = vec![
+            DialectListenerConfig { name: "jivbook".into(), listen: None, mount: "/jivbook".into() },
+            DialectListenerConfig {
+                name: "kaajkaam".into(),
+                listen: Some("127.0.0.1:0".parse().unwrap()),
+                mount: String::new(),
+            },
+        ];
+    })
     .await;
     let alice = env.token("alice");
     let created =

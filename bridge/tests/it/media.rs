@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use crate::common::{self, Env, Response};
 use quip_bridge::config::DialectListenerConfig;
-use quip_broker::PresenceConfig;
 use serde_json::{Value, json};
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
@@ -59,18 +58,14 @@ async fn post_form(addr: SocketAddr, path: &str, auth: Option<&str>, parts: &[Pa
 }
 
 async fn start() -> Env {
-    Env::start_full(
-        |_| {},
-        PresenceConfig::default(),
-        |cfg| {
-            cfg.media.max_bytes = 4096;
-            cfg.dialects = vec![DialectListenerConfig {
-                name: "jivbook".into(),
-                listen: Some("127.0.0.1:0".parse().unwrap()),
-                mount: String::new(),
-            }];
-        },
-    )
+    Env::with_bridge(|cfg| {
+        cfg.media.max_bytes = 4096;
+        cfg.dialects = vec![DialectListenerConfig {
+            name: "jivbook".into(),
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            mount: String::new(),
+        }];
+    })
     .await
 }
 

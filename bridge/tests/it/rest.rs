@@ -207,9 +207,7 @@ async fn openapi_health_and_graceful_stop() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_closes_a_stuck_client_once_the_drain_deadline_passes() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut env =
-        Env::start_full(|_| {}, quip_broker::PresenceConfig::default(), |cfg| cfg.shutdown.drain_timeout_ms = 300)
-            .await;
+    let mut env = Env::with_bridge(|cfg| cfg.shutdown.drain_timeout_ms = 300).await;
     let token = env.token("alice");
     let mut stuck = tokio::net::TcpStream::connect(env.bridge_addr).await.unwrap();
     let head = format!(

@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use quip_broker::PresenceConfig;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -14,15 +13,11 @@ use crate::common::Env;
 const CLOSED_WITHIN: Duration = Duration::from_secs(10);
 
 async fn slow_env() -> Env {
-    Env::start_full(
-        |_| {},
-        PresenceConfig::default(),
-        |cfg| {
-            cfg.limits.header_read_timeout_ms = 500;
-            cfg.limits.idle_timeout_ms = 1500;
-            cfg.limits.max_connections_per_address = 3;
-        },
-    )
+    Env::with_bridge(|cfg| {
+        cfg.limits.header_read_timeout_ms = 500;
+        cfg.limits.idle_timeout_ms = 1500;
+        cfg.limits.max_connections_per_address = 3;
+    })
     .await
 }
 

@@ -80,6 +80,11 @@ impl Env {
         format!("http://{addr}")
     }
 
+    /// Starts quipd as it comes and a bridge whose configuration `bridge_tweak` changes.
+    pub async fn with_bridge(bridge_tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::start_full(|_| {}, PresenceConfig::default(), bridge_tweak).await
+    }
+
     pub async fn start_full(
         tweak: impl FnOnce(&mut quip_broker::config::Config),
         presence: PresenceConfig,
