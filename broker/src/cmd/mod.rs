@@ -123,7 +123,7 @@ async fn dispatch(ctx: &Arc<Ctx>, bytes: &Bytes) {
         ClientBody::EditMessage(e) => lifecycle::edit(ctx, e).await,
         ClientBody::DeleteMessage(d) => lifecycle::delete(ctx, d).await,
         ClientBody::React(r) => lifecycle::react(ctx, r).await,
-        ClientBody::MarkDelivered(m) => receipts::mark_delivered(ctx, m).await,
+        ClientBody::MarkDelivered(m) => receipts::mark_delivered(ctx, id, m).await,
         ClientBody::MarkRead(m) => receipts::mark_read(ctx, m).await,
         ClientBody::GetUnreadCounts(g) => receipts::unread_counts(ctx, g).await,
         ClientBody::GetReceipts(g) => receipts::receipts(ctx, g).await,

@@ -19,11 +19,13 @@ fn no_conversation() -> ErrorReply {
     ErrorReply::new(ErrorCode::NotFound, "no such conversation")
 }
 
-pub async fn mark_delivered(ctx: &Ctx, m: MarkDelivered) -> Reply {
+/// A report with request id 0 (the SDK's automatic ones) asks for no reply, so nobody waits for it to
+/// be durable: it is written without an fsync of its own (`Mark::durable`).
+pub async fn mark_delivered(ctx: &Ctx, request_id: u64, m: MarkDelivered) -> Reply {
     if m.conversation_id == 0 {
         return Err(invalid("conversation_id is required"));
     }
-    mark(ctx, m.conversation_id, ReceiptKind::Delivered, m.up_to_seq).await
+    mark(ctx, m.conversation_id, ReceiptKind::Delivered, m.up_to_seq, request_id != 0).await
 }
 
 /// Up to `up_to_seq` and/or up to the highest of `message_ids` that belong to the conversation (ids of
@@ -58,10 +60,10 @@ pub async fn mark_read(ctx: &Ctx, m: MarkRead) -> Reply {
         let highest = highest.ok_or_else(|| invalid("none of message_ids is a message of this conversation"))?;
         up_to = up_to.max(highest);
     }
-    mark(ctx, conv, ReceiptKind::Read, up_to).await
+    mark(ctx, conv, ReceiptKind::Read, up_to, true).await
 }
 
-async fn mark(ctx: &Ctx, conv: u64, kind: ReceiptKind, up_to: u64) -> Reply {
+async fn mark(ctx: &Ctx, conv: u64, kind: ReceiptKind, up_to: u64, durable: bool) -> Reply {
     let mark = Mark {
         conv,
         user: ctx.who.user.clone(),
@@ -69,6 +71,7 @@ async fn mark(ctx: &Ctx, conv: u64, kind: ReceiptKind, up_to: u64) -> Reply {
         kind,
         up_to,
         now_ms: crate::now_ms(),
+        durable,
     };
     ctx.broker.writer.mark(mark).await.map_err(|e| match e {
         StoreError::NotFound => no_conversation(),

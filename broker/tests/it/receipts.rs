@@ -159,6 +159,30 @@ async fn the_sender_sees_delivered_when_the_app_has_it_then_read_and_the_other_d
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_automatic_delivery_report_is_kept_across_a_restart() {
+    // The SDK's reports ask for no reply, so quipd writes them without an fsync of their own: they are
+    // still written, before the sender is told, and a restart keeps them.
+    let broker = TestBroker::start().await;
+    let mut alice = login(&broker, "alice", "phone").await;
+    let (bob, mut bob_events) = sdk(&broker, "bob", "phone").await;
+    let conv = direct(&mut alice, "bob").await;
+    let ack = send(&mut alice, conv, "are you there").await;
+    bob_events.next_message(common::WAIT).await.unwrap();
+    let delivered = receipt_event(&mut alice, "bob", ReceiptKind::Delivered).await;
+    assert_eq!(delivered.up_to_seq, ack.seq);
+    bob.close().await;
+    drop(alice);
+
+    let broker = broker.restart().await;
+    let mut alice = login(&broker, "alice", "phone").await;
+    let r = receipts(&mut alice, ack.message_id).await;
+    assert_eq!((r.delivered, r.read), (1, 0));
+    assert_eq!(r.members[0].delivered_at_ms, delivered.at_ms);
+    let mut bob = login(&broker, "bob", "laptop").await;
+    assert_eq!(conversation(&mut bob, conv).await.delivered_up_to_seq, ack.seq);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn automatic_delivery_reports_are_coalesced_under_load() {
     let broker = TestBroker::start().await;
     let mut alice = login(&broker, "alice", "phone").await;

@@ -45,6 +45,11 @@ pub struct Mark {
     pub kind: ReceiptKind,
     pub up_to: Seq,
     pub now_ms: u64,
+    /// Whether the caller is told once the move is durable. A delivery report that asks for no reply is
+    /// not (`false`): its batch, when nothing else in it needs one, is written without an fsync and
+    /// becomes durable with the next synced batch (or the OS's own writeback). Only a crash of the
+    /// machine, not of quipd, can lose it, and then the device's next report moves the watermark again.
+    pub durable: bool,
 }
 
 pub(super) type Reply<T> = oneshot::Sender<Result<T, StoreError>>;

@@ -1,5 +1,6 @@
 //! One batch, from the queue to disk: take what is queued, apply each command to one WriteBatch, write it
-//! once (with fsync under `durability = "fsync"`), then answer every command and publish what committed.
+//! once (with fsync under `durability = "fsync"`, unless nothing in it waits for durability: see
+//! `Mark::durable`), then answer every command and publish what committed.
 
 use std::sync::atomic::Ordering;
 
@@ -53,7 +54,8 @@ impl State {
         }
         let started = std::time::Instant::now();
         let size = pending.replies.len();
-        if let Err(e) = self.store.db.write_opt(batch, &self.write_opts) {
+        let opts = if pending.needs_sync { &self.write_opts } else { &self.write_opts_unsynced };
+        if let Err(e) = self.store.db.write_opt(batch, opts) {
             let e = StoreError::from(e);
             if e == StoreError::Full && !self.store.full.swap(true, Ordering::AcqRel) {
                 tracing::error!(
@@ -109,6 +111,7 @@ impl State {
     }
 
     fn apply(&mut self, batch: &mut WriteBatch, pending: &mut Pending, cmd: WriteCmd) {
+        pending.needs_sync |= !matches!(&cmd, WriteCmd::Receipt { mark, .. } if !mark.durable);
         match cmd {
             WriteCmd::Send { msg, now_ms, reply } => {
                 let result = self.append(batch, pending, msg, now_ms);

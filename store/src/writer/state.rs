@@ -20,6 +20,8 @@ pub(super) const CACHE_LIMIT: usize = 100_000;
 pub(super) struct State {
     pub(super) store: Store,
     pub(super) write_opts: WriteOptions,
+    /// `write_opts` without the fsync, for batches in which nobody waits for durability (`Mark::durable`).
+    pub(super) write_opts_unsynced: WriteOptions,
     pub(super) max_batch: usize,
     pub(super) next_conv_id: u64,
     pub(super) next_msg_id: u64,
@@ -51,6 +53,8 @@ pub(super) type Responder = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 #[derive(Default)]
 pub(super) struct Pending {
     pub(super) replies: Vec<Responder>,
+    /// Something in the batch is acknowledged as durable (everything but `Mark { durable: false }`).
+    pub(super) needs_sync: bool,
     pub(super) events: Vec<Committed>,
     pub(super) idem: HashMap<Vec<u8>, Ack>,
     pub(super) direct: HashMap<Vec<u8>, ConvId>,
@@ -83,10 +87,14 @@ impl Pending {
 impl State {
     pub(super) fn load(store: Store, cfg: &StoreConfig) -> Result<Self, StoreError> {
         let mut write_opts = WriteOptions::default();
+        let mut write_opts_unsynced = WriteOptions::default();
         match cfg.durability {
             Durability::Fsync => write_opts.set_sync(true),
             Durability::Wal => write_opts.set_sync(false),
-            Durability::None => write_opts.disable_wal(true),
+            Durability::None => {
+                write_opts.disable_wal(true);
+                write_opts_unsynced.disable_wal(true);
+            }
         }
         Ok(Self {
             next_conv_id: store.meta_u64(keys::NEXT_CONV_ID)?.max(1),
@@ -94,6 +102,7 @@ impl State {
             next_lsn: store.meta_u64(keys::NEXT_LSN)?.max(1),
             store,
             write_opts,
+            write_opts_unsynced,
             max_batch: cfg.max_batch,
             heads: HashMap::new(),
             members: HashMap::new(),
