@@ -34,6 +34,10 @@ fn describe() {
         "quip_bridge_socket_queue_full_total",
         "Socket.IO events refused because their socket already had too many waiting to be handled"
     );
+    describe_counter!(
+        "quip_bridge_emit_waits_total",
+        "Times an emit found its socket's send buffer full and waited (a browser behind on its events)"
+    );
     describe_counter!("quip_bridge_errors_total", "Error answers (acks, error events, REST), by code");
     describe_counter!("quip_bridge_rest_requests_total", "HTTP requests, by route template, method and status");
     describe_histogram!("quip_bridge_rest_request_seconds", Unit::Seconds, "HTTP request latency, by route template");
@@ -81,6 +85,11 @@ pub fn event_out() {
 /// An event refused because its socket's queue was full (`socket::ordered`).
 pub fn socket_queue_full() {
     metrics::counter!("quip_bridge_socket_queue_full_total").increment(1);
+}
+
+/// An emit that found its socket's send buffer full and waits for room (`socket::emit`).
+pub fn emit_wait() {
+    metrics::counter!("quip_bridge_emit_waits_total").increment(1);
 }
 
 pub fn error(code: &'static str) {

@@ -29,6 +29,7 @@ pub async fn emit<T: serde::Serialize + ?Sized>(s: &SocketRef, event: &str, data
                 return true;
             }
             Err(SendError::Socket(SocketError::InternalChannelFull)) if waited < STUCK_AFTER => {
+                crate::telemetry::emit_wait();
                 tokio::time::sleep(RETRY_EVERY).await;
                 waited += RETRY_EVERY;
             }
