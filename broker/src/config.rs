@@ -135,6 +135,13 @@ pub struct LimitsConfig {
     /// Connections in their handshake (TLS, then Hello and the token check) at once; past it a new
     /// connection is refused, so a connect storm cannot queue unbounded work.
     pub max_handshakes: usize,
+    /// Shortest time between two QUIC stateless resets, in microseconds; 0 (the default) sends one for
+    /// every packet that earns it. After a restart each client's next packet for its old connection is
+    /// answered with a reset, which tells the client to reconnect at once; a packet refused one is
+    /// dropped, and its client retries after a growing loss timer or waits out its idle timeout. quinn
+    /// stamps a whole receive batch with one time, so any interval above 0 lets one reset out per batch.
+    /// A reset is smaller than the packet that caused it: it amplifies nothing.
+    pub min_stateless_reset_interval_us: u64,
 }
 
 /// Every attachment kind the protocol knows, by its configuration name.
@@ -197,6 +204,7 @@ impl Default for LimitsConfig {
             receipt_broadcast_max_members: 32,
             max_connections: 100_000,
             max_handshakes: 1024,
+            min_stateless_reset_interval_us: 0,
         }
     }
 }
@@ -266,6 +274,9 @@ impl Config {
             let setting =
                 if self.limits.max_connections == 0 { "limits.max_connections" } else { "limits.max_handshakes" };
             return Err(ConfigError::Invalid { setting, reason: e.to_string() });
+        }
+        if self.limits.min_stateless_reset_interval_us > 1_000_000 {
+            return invalid("limits.min_stateless_reset_interval_us", "must be 0..=1000000");
         }
         if self.limits.heartbeat_ms < 1000 {
             return invalid("limits.heartbeat_ms", "must be at least 1000");
@@ -380,6 +391,11 @@ receipt_broadcast_max_members = 32
 # quip_admission_refused_total{limit}). Both at least 1.
 max_connections = 100000
 max_handshakes = 1024
+# Shortest time between two QUIC stateless resets (µs, 0..=1000000; 0: no limit). After a restart each
+# client's next packet for its old connection gets one and the client reconnects at once; a client
+# refused one waits for its own timers (up to its idle timeout). quinn times a whole receive batch
+# once, so any value above 0 lets one reset out per batch.
+min_stateless_reset_interval_us = 0
 
 [shutdown]
 # After SIGTERM/SIGINT: how long in-flight sends may take to finish (ms).
@@ -469,6 +485,9 @@ mod tests {
         assert!(err.contains("QUIP_LIMITS_OUTBOUND_QUEUE"), "{err}");
         let c = Config { log: LogConfig { format: "xml".into(), ..LogConfig::default() }, ..Config::default() };
         assert!(c.validate().unwrap_err().to_string().contains("log.format"));
+        let mut c = Config::default();
+        c.limits.min_stateless_reset_interval_us = 2_000_000;
+        assert!(c.validate().unwrap_err().to_string().contains("limits.min_stateless_reset_interval_us"));
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("quipd.toml");
         std::fs::write(&path, "[store]\ndurabilty = \"wal\"\n").unwrap();

@@ -414,7 +414,7 @@ async fn submit(
         }
         Err(WriteError::Io(e)) => {
             inflight.insert(id, request);
-            Err(SessionEnd::lost(format!("control stream: {e}")))
+            Err(SessionEnd::lost(format!("control stream: {}", crate::error::with_causes(&e))))
         }
     }
 }
@@ -427,7 +427,7 @@ async fn report_delivered(out: &mut BoxWrite, reports: &DeliveryReports, max_fra
         let mark = quip_protocol::family::receipts::MarkDelivered { conversation_id, up_to_seq };
         if let Err(WriteError::Io(e)) = write_frame(out, &ClientFrame::new(0, mark), max_frame).await {
             reports.restore(all[i..].iter().copied());
-            return Err(SessionEnd::lost(format!("control stream: {e}")));
+            return Err(SessionEnd::lost(format!("control stream: {}", crate::error::with_causes(&e))));
         }
     }
     Ok(())

@@ -48,6 +48,22 @@ pub enum Error {
     FrameTooLarge { size: usize, max: u32 },
 }
 
+/// `e` and its sources, `: `-separated, skipping a source that repeats its parent: quinn's stream errors
+/// say "connection lost" and keep why (a stateless reset, an idle timeout) in their source.
+pub(crate) fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let line = cause.to_string();
+        if !text.ends_with(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 impl Error {
     /// The protocol error code this error corresponds to: the broker's code for [`Error::Server`], and the
     /// nearest code for local errors (`Timeout` for [`Error::Timeout`], `Unavailable` for a lost or closed

@@ -18,7 +18,7 @@ pub(crate) fn read_limits() -> Limits {
 /// Why reading frames stopped.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ReadError {
-    #[error("stream: {0}")]
+    #[error("stream: {}", crate::error::with_causes(.0))]
     Io(#[from] std::io::Error),
     /// The stream cannot be resynchronised (oversized or inconsistent size prefix).
     #[error("framing: {0}")]

@@ -165,8 +165,7 @@ pub async fn run(args: RestartStormArgs) -> anyhow::Result<()> {
     );
     ensure!(done == handles.len(), "{} clients are missing messages after the restart", handles.len() - done);
     ensure!(twice == 0, "{twice} clients got a message twice");
-    for c in handles {
-        c.close().await;
-    }
+    // Closed together: one by one, 10 000 closes take minutes.
+    futures_util::future::join_all(handles.iter().map(Client::close)).await;
     Ok(())
 }

@@ -21,6 +21,7 @@ mod notifications;
 mod presence;
 mod receipts;
 mod requests;
+mod restart;
 mod sdk;
 mod settings;
 mod webhook;
