@@ -10,16 +10,15 @@ use tokio::sync::mpsc;
 
 use crate::Error;
 use crate::cursors::Admit;
+use crate::event_source::EventSource;
 use crate::events::Event;
 use crate::session_end::SessionEnd;
 use crate::shared::Shared;
 use crate::sync::lock;
-use crate::transport::BoxRead;
-use crate::wire::{FrameReader, read_limits};
 
 /// Reads the event stream of one session and hands events to the app, dropping duplicates.
 pub(crate) async fn event_loop(
-    stream: BoxFuture<'static, Result<BoxRead, Error>>,
+    stream: BoxFuture<'static, Result<EventSource, Error>>,
     shared: Arc<Shared>,
     tx: mpsc::Sender<Event>,
     resumed: bool,
@@ -27,7 +26,7 @@ pub(crate) async fn event_loop(
     // A send error means the app dropped its EventStream: events are then discarded, cursors still kept.
     let _ = tx.send(Event::Connected { resumed }).await;
     let mut reader = match stream.await {
-        Ok(stream) => FrameReader::new(stream, read_limits()),
+        Ok(source) => source,
         Err(e) => return SessionEnd::lost(e.to_string()),
     };
     loop {

@@ -24,6 +24,7 @@ use quip_protocol::family::session::SHARED_EVENT_STREAM;
 use quip_protocol::{FRAME_PREFIX_LEN, ServerBody, ServerFrame};
 use tokio::sync::oneshot;
 
+use crate::event_source::EventSource;
 use crate::shared_events::{self, Routes};
 use crate::sync::lock;
 use crate::transport::{BoxRead, Session, Transport, close_info, dial, transport_error};
@@ -184,9 +185,11 @@ impl Transport for SharedQuicTransport {
         // their own: whichever shows first.
         let events = async move {
             tokio::select! {
-                own = rx => own.map_err(|_| Error::Transport("the shared connection closed".into())),
+                own = rx => own
+                    .map(EventSource::stream)
+                    .map_err(|_| Error::Transport("the shared connection closed".into())),
                 first = shared.first() => match first {
-                    Some(shared) => Ok(Box::new(shared) as BoxRead),
+                    Some(shared) => Ok(EventSource::Shared(shared)),
                     None => Err(Error::Transport("the shared event stream ended".into())),
                 },
             }
@@ -195,7 +198,7 @@ impl Transport for SharedQuicTransport {
         let closed = async move { close_info(conn.closed().await) };
         // Ending one session must not end the others: the streams end it (the broker sees the control
         // stream finish); the guard counts the session out of its connection.
-        Ok(Session::new(send, recv, events)
+        Ok(Session::with_source(send, recv, events)
             .with_closed(closed)
             .with_close(move |_, _| drop(guard))
             .multiplexed()

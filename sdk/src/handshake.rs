@@ -7,6 +7,7 @@ use quip_protocol::family::session::{CloseReason, Goodbye, Hello, Welcome};
 use quip_protocol::{ClientFrame, ErrorCode, PROTOCOL_VERSION, ResumePoint, ServerBody, ServerFrame};
 
 use crate::cursors::CursorTracker;
+use crate::event_source::EventSource;
 use crate::transport::{BoxRead, BoxWrite, CloseFn, CloseInfo, Session, Transport};
 use crate::wire::{FrameReader, WriteError, read_limits, write_frame};
 use crate::{ClientConfig, Error};
@@ -34,7 +35,7 @@ pub(crate) struct Live {
     /// The event stream, once the broker sends on it: a QUIC stream is announced to the peer only with
     /// its first bytes, and quipd writes nothing there before the first event (or resume replay), so
     /// the handshake must not wait for it.
-    pub(crate) events: BoxFuture<'static, Result<BoxRead, Error>>,
+    pub(crate) events: BoxFuture<'static, Result<EventSource, Error>>,
     pub(crate) closed: BoxFuture<'static, CloseInfo>,
     pub(crate) close: CloseFn,
     /// One of many sessions on a shared connection (a gateway's).

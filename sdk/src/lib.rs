@@ -55,6 +55,7 @@ mod connection;
 mod cursors;
 mod delivery;
 mod error;
+mod event_source;
 mod events;
 mod gateway;
 mod handshake;

@@ -12,6 +12,7 @@ use futures_util::future::BoxFuture;
 use quinn::crypto::rustls::QuicClientConfig;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use crate::event_source::EventSource;
 use crate::{ClientConfig, Error};
 
 /// A boxed reading half.
@@ -54,7 +55,7 @@ impl fmt::Display for CloseInfo {
 pub struct Session {
     pub(crate) control_send: BoxWrite,
     pub(crate) control_recv: BoxRead,
-    pub(crate) events: BoxFuture<'static, Result<BoxRead, Error>>,
+    pub(crate) events: BoxFuture<'static, Result<EventSource, Error>>,
     pub(crate) closed: BoxFuture<'static, CloseInfo>,
     pub(crate) close: CloseFn,
     /// The connection carries other sessions too: `Hello.multiplexed` is set.
@@ -79,10 +80,24 @@ impl Session {
         E: AsyncRead + Send + Unpin + 'static,
         F: Future<Output = Result<E, Error>> + Send + 'static,
     {
+        Self::with_source(
+            control_send,
+            control_recv,
+            async move { events.await.map(|e| EventSource::stream(Box::new(e))) },
+        )
+    }
+
+    /// A session whose event frames come from `events` (a gateway's share of its shared stream).
+    pub(crate) fn with_source<W, R, F>(control_send: W, control_recv: R, events: F) -> Self
+    where
+        W: AsyncWrite + Send + Unpin + 'static,
+        R: AsyncRead + Send + Unpin + 'static,
+        F: Future<Output = Result<EventSource, Error>> + Send + 'static,
+    {
         Self {
             control_send: Box::new(control_send),
             control_recv: Box::new(control_recv),
-            events: Box::pin(async move { events.await.map(|e| Box::new(e) as BoxRead) }),
+            events: Box::pin(events),
             closed: Box::pin(std::future::pending()),
             close: Box::new(|_, _| {}),
             multiplexed: false,
