@@ -8,6 +8,7 @@ mod admin;
 mod admission;
 mod auth;
 mod calls;
+mod clock;
 mod common;
 mod crash;
 mod delivery;

@@ -20,6 +20,8 @@ pub struct Setup {
     pub config: PathBuf,
     pub data_dir: PathBuf,
     pub log: PathBuf,
+    /// Extra environment for the process (not `QUIP_*` settings: those stay in the file).
+    pub env: Vec<(String, String)>,
 }
 
 /// One quipd process.
@@ -65,7 +67,7 @@ conversations_per_hour = 1000000
             data = data_dir.display()
         );
         std::fs::write(&config, text).unwrap();
-        Self { bin, config, log: root.join("quipd.log"), data_dir }
+        Self { bin, config, log: root.join("quipd.log"), data_dir, env: Vec::new() }
     }
 
     /// Starts quipd (`listen`: the address of the previous run, or `None` for a fresh port) and waits
@@ -106,6 +108,7 @@ conversations_per_hour = 1000000
                 cmd.env_remove(key);
             }
         }
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::from(log)).kill_on_drop(true);
         let mut child = cmd.spawn().map_err(|e| format!("cannot run {}: {e}", self.bin.display()))?;
         let stdout = child.stdout.take().ok_or("no stdout")?;
@@ -142,11 +145,15 @@ conversations_per_hour = 1000000
 
     /// A token for `user`, signed with the dev secret quipd keeps in the data directory.
     pub fn token(&self, user: &str) -> String {
+        self.token_at(user, quip_broker::now_ms() / 1000)
+    }
+
+    /// A token for `user`, issued at `now_secs` (a clock other than this process's) for an hour.
+    pub fn token_at(&self, user: &str, now_secs: u64) -> String {
         let auth_cfg = quip_broker::config::AuthConfig::default();
         let secret = quip_broker::tls::dev_secret(&self.data_dir).unwrap();
         let auth = quip_broker::auth::Authenticator::new(&auth_cfg, Some(&secret)).unwrap();
-        let now = quip_broker::now_ms() / 1000;
-        auth.mint(&quip_broker::auth::dev_claims(user, Some(user), now, 3600, &auth_cfg)).unwrap()
+        auth.mint(&quip_broker::auth::dev_claims(user, Some(user), now_secs, 3600, &auth_cfg)).unwrap()
     }
 
     /// Rewrites the `[log]` settings of the configuration (for the next start).
