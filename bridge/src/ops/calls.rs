@@ -88,7 +88,7 @@ async fn named(input: &Input<'_>, build: Build, render: Render, ends: bool) -> O
     args.set("callId", call_id);
     let result = request(&input.with(args), build, render).await?;
     if ends {
-        connection.set_call(conversation_id, None);
+        connection.forget_call(conversation_id, call_id);
     }
     Ok(result)
 }
@@ -97,6 +97,6 @@ async fn named(input: &Input<'_>, build: Build, render: Render, ends: bool) -> O
 pub(crate) fn remember(connection: &dyn Connection, call: &Value) {
     let number = |v: &Value| v.as_u64().or_else(|| v.as_str()?.parse().ok());
     if let (Some(id), Some(conversation_id)) = (number(&call["id"]), number(&call["conversationId"])) {
-        connection.set_call(conversation_id, Some(id));
+        connection.remember_call(conversation_id, id);
     }
 }

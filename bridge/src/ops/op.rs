@@ -103,7 +103,12 @@ pub trait Connection: Send + Sync {
     fn leave(&self, conversation_id: u64);
     /// The call ringing or active in a conversation, as the connection last saw it.
     fn call_in(&self, conversation_id: u64) -> Option<u64>;
-    fn set_call(&self, conversation_id: u64, call_id: Option<u64>);
+    /// A call seen ringing or active. Call ids grow, so an event about an older call, read after a newer
+    /// one was remembered, does not replace it.
+    fn remember_call(&self, conversation_id: u64, call_id: u64);
+    /// A call that ended; forgotten only if it is still the one remembered (a newer call may already be
+    /// ringing when the end of the last one is read).
+    fn forget_call(&self, conversation_id: u64, call_id: u64);
 }
 
 /// What an operation runs with: the caller's upstream session, the JSON arguments and, on Socket.IO,

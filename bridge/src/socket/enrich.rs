@@ -69,8 +69,10 @@ pub(crate) fn remember(memory: &Memory, dialect: &Dialect, name: &str, payload: 
         }
         "call:incoming" | "call:accepted" => ops::calls::remember(memory, &payload["call"]),
         "call:rejected" | "call:ended" | "call:missed" => {
-            if let Some(conversation_id) = payload["call"]["conversationId"].as_u64() {
-                memory.set_call(conversation_id, None);
+            if let (Some(id), Some(conversation_id)) =
+                (number(&payload["call"]["id"]), number(&payload["call"]["conversationId"]))
+            {
+                memory.forget_call(conversation_id, id);
             }
         }
         _ => {}
@@ -285,6 +287,16 @@ mod tests {
         remember(&memory, &d, "call:incoming", &json!({"call": {"id": 5, "conversationId": 2}}));
         assert_eq!(memory.call_in(2), Some(5));
         remember(&memory, &d, "call:ended", &json!({"call": {"id": 5, "conversationId": 2}}));
+        assert_eq!(memory.call_in(2), None);
+
+        // Hung up and called again at once: the new call is remembered (its invite's answer) before the
+        // socket's event stream gets to the old call's events.
+        remember(&memory, &d, "call:incoming", &json!({"call": {"id": 7, "conversationId": 2}}));
+        memory.remember_call(2, 8);
+        remember(&memory, &d, "call:incoming", &json!({"call": {"id": 7, "conversationId": 2}}));
+        remember(&memory, &d, "call:ended", &json!({"call": {"id": "7", "conversationId": 2}}));
+        assert_eq!(memory.call_in(2), Some(8), "the old call's late events leave the new one");
+        remember(&memory, &d, "call:ended", &json!({"call": {"id": 8, "conversationId": 2}}));
         assert_eq!(memory.call_in(2), None);
     }
 }

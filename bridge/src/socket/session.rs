@@ -160,12 +160,17 @@ impl Connection for Memory {
         self.state().calls.get(&conversation_id).copied()
     }
 
-    fn set_call(&self, conversation_id: u64, call_id: Option<u64>) {
+    fn remember_call(&self, conversation_id: u64, call_id: u64) {
         let mut state = self.state();
-        match call_id {
-            Some(id) => state.calls.insert(conversation_id, id),
-            None => state.calls.remove(&conversation_id),
-        };
+        let slot = state.calls.entry(conversation_id).or_insert(call_id);
+        *slot = (*slot).max(call_id);
+    }
+
+    fn forget_call(&self, conversation_id: u64, call_id: u64) {
+        let mut state = self.state();
+        if state.calls.get(&conversation_id) == Some(&call_id) {
+            state.calls.remove(&conversation_id);
+        }
     }
 }
 
