@@ -37,6 +37,8 @@ enum Command {
     Connect(scenario::connect::ConnectArgs),
     /// N idle authenticated connections: quipd RSS per connection.
     Idle(scenario::idle::IdleArgs),
+    /// N idle Socket.IO sockets on quip-bridge (with quipd) or Node: RSS per socket and idle CPU.
+    IdleSockets(scenario::idle_sockets::IdleSocketsArgs),
     /// A device that missed K messages reconnects: time until it has them all.
     Resume(scenario::resume::ResumeArgs),
     /// The chat and fan-out scenarios through quip-bridge with Socket.IO clients.
@@ -70,6 +72,7 @@ impl Command {
             Command::Bridge(a) => &a.opts.servers,
             Command::Connect(a) => &a.servers,
             Command::Idle(a) => &a.servers,
+            Command::IdleSockets(a) => &a.servers,
             Command::Resume(a) => &a.servers,
             Command::Suite(a) => &a.servers,
             Command::DiskFull(a) => &a.servers,
@@ -125,6 +128,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Idle(args) => {
             scenario::idle::run(&args).await?;
+        }
+        Command::IdleSockets(args) => {
+            scenario::idle_sockets::run(&args).await?;
         }
         Command::Resume(args) => {
             scenario::resume::run(&args).await?;

@@ -119,7 +119,7 @@ impl Client {
         let exchange = async {
             let permit = inner.slots.clone().acquire_owned().await.map_err(|_| Error::Closed)?;
             let (reply, answer) = oneshot::channel();
-            let command = Command::Request(Request { body, reply, permit });
+            let command = Command::Request(Box::new(Request { body, reply, permit }));
             inner.commands.send(command).await.map_err(|_| inner.shared.terminal_error())?;
             answer.await.map_err(|_| inner.shared.terminal_error())?
         };

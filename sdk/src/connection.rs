@@ -21,7 +21,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::delivery::event_loop;
-use crate::events::{DisconnectReason, Event};
+use crate::events::{DisconnectReason, Event, EventTx};
 use crate::handshake::{Live, goodbye_from_close, open};
 use crate::receipts::{DeliveryReports, REPORT_INTERVAL};
 use crate::requests::{InFlight, Request};
@@ -35,7 +35,8 @@ use crate::{ClientConfig, Error};
 /// What the app asks of the driver.
 #[derive(Debug)]
 pub(crate) enum Command {
-    Request(Request),
+    /// Boxed, so that the command queue's slots stay small (see `events::EventTx`).
+    Request(Box<Request>),
     /// Say goodbye, close, and tell `done` when finished.
     Close(oneshot::Sender<()>),
 }
@@ -57,7 +58,7 @@ pub(crate) struct Driver<T> {
     config: Arc<ClientConfig>,
     shared: Arc<Shared>,
     commands: mpsc::Receiver<Command>,
-    events: mpsc::Sender<Event>,
+    events: EventTx,
     /// Sends to write first thing in the next session (in flight when the last one dropped, or asked for
     /// while offline), in order.
     outbox: Vec<Request>,
@@ -74,7 +75,7 @@ impl<T: Transport> Driver<T> {
         config: Arc<ClientConfig>,
         shared: Arc<Shared>,
         commands: mpsc::Receiver<Command>,
-        events: mpsc::Sender<Event>,
+        events: EventTx,
     ) -> Self {
         Self {
             transport,
@@ -104,7 +105,7 @@ impl<T: Transport> Driver<T> {
             self.shared.state.send_replace(ConnectionState::Reconnecting);
             let events = self.events.clone();
             let announced = Event::Disconnected { reason, will_reconnect: true };
-            if self.offline(async move { events.send(announced).await.is_ok() }).await.is_none() {
+            if self.offline(async move { events.send(Box::new(announced)).await.is_ok() }).await.is_none() {
                 break (DisconnectReason::Closed, Error::Closed);
             }
             match self.reconnect(min_delay).await {
@@ -172,7 +173,7 @@ impl<T: Transport> Driver<T> {
                     },
                     command = self.commands.recv(), if !self.commands_done => match command {
                         Some(Command::Request(request)) => {
-                            if let Err(end) = submit(&mut control_send, &mut inflight, request, max_frame).await {
+                            if let Err(end) = submit(&mut control_send, &mut inflight, *request, max_frame).await {
                                 break end;
                             }
                         }
@@ -274,11 +275,11 @@ impl<T: Transport> Driver<T> {
                 ServerBody::ErrorReply(e) => {
                     tracing::warn!(code = %e.code, message = %e.message, "broker error not tied to a request");
                     // Rare; dropped rather than stall replies when the app is behind on events.
-                    let _ = self.events.try_send(Event::Other(ServerBody::ErrorReply(e)));
+                    let _ = self.events.try_send(Box::new(Event::Other(ServerBody::ErrorReply(e))));
                 }
                 other => {
                     tracing::debug!(body = other.name(), "event on the control stream");
-                    let _ = self.events.try_send(Event::Other(other));
+                    let _ = self.events.try_send(Box::new(Event::Other(other)));
                 }
             }
             return None;
@@ -352,7 +353,7 @@ impl<T: Transport> Driver<T> {
             tokio::select! {
                 out = &mut fut => return Some(out),
                 command = self.commands.recv(), if !self.commands_done => match command {
-                    Some(Command::Request(request)) if request.is_resendable() => self.outbox.push(request),
+                    Some(Command::Request(request)) if request.is_resendable() => self.outbox.push(*request),
                     Some(Command::Request(request)) => request.answer(Err(Error::Disconnected)),
                     Some(Command::Close(done)) => {
                         self.close_waiters.push(done);
@@ -386,7 +387,7 @@ impl<T: Transport> Driver<T> {
             let _ = done.send(());
         }
         // Waits for room if the app is behind; returns at once if it dropped its EventStream.
-        let _ = self.events.send(Event::Disconnected { reason, will_reconnect: false }).await;
+        let _ = self.events.send(Box::new(Event::Disconnected { reason, will_reconnect: false })).await;
     }
 }
 

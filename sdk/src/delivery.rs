@@ -6,12 +6,11 @@ use futures_util::future::BoxFuture;
 use quip_protocol::ServerBody;
 use quip_protocol::family::conversations::ConversationChange;
 use quip_protocol::family::messages::MessageEvent;
-use tokio::sync::mpsc;
 
 use crate::Error;
 use crate::cursors::Admit;
 use crate::event_source::EventSource;
-use crate::events::Event;
+use crate::events::{Event, EventTx};
 use crate::session_end::SessionEnd;
 use crate::shared::Shared;
 use crate::sync::lock;
@@ -20,11 +19,11 @@ use crate::sync::lock;
 pub(crate) async fn event_loop(
     stream: BoxFuture<'static, Result<EventSource, Error>>,
     shared: Arc<Shared>,
-    tx: mpsc::Sender<Event>,
+    tx: EventTx,
     resumed: bool,
 ) -> SessionEnd {
     // A send error means the app dropped its EventStream: events are then discarded, cursors still kept.
-    let _ = tx.send(Event::Connected { resumed }).await;
+    let _ = tx.send(Box::new(Event::Connected { resumed })).await;
     let mut reader = match stream.await {
         Ok(source) => source,
         Err(e) => return SessionEnd::lost(e.to_string()),
@@ -58,12 +57,12 @@ pub(crate) async fn event_loop(
             ServerBody::UnreadEvent(event) => Event::Unread(event),
             other => Event::Other(other),
         };
-        let _ = tx.send(event).await;
+        let _ = tx.send(Box::new(event)).await;
     }
 }
 
 /// Hands one message to the app unless it already has it, then records it as delivered.
-async fn deliver_message(shared: &Shared, tx: &mpsc::Sender<Event>, event: MessageEvent) {
+async fn deliver_message(shared: &Shared, tx: &EventTx, event: MessageEvent) {
     let (conv, seq) = (event.message.conversation_id, event.message.seq);
     let admit = lock(&shared.tracker).admit(conv, seq);
     match admit {
@@ -86,7 +85,7 @@ async fn deliver_message(shared: &Shared, tx: &mpsc::Sender<Event>, event: Messa
         }
     }
     if let Ok(permit) = permit {
-        permit.send(Event::Message { message: event.message, replay: event.replay });
+        permit.send(Box::new(Event::Message { message: event.message, replay: event.replay }));
     }
 }
 
@@ -100,7 +99,7 @@ mod tests {
         let server = std::net::SocketAddr::from(([127, 0, 0, 1], 1));
         let cfg = ClientConfig::new(server, crate::Trust::Fingerprint(String::new()), "t", "d");
         let shared = Shared::new(&cfg);
-        let (tx, mut rx) = mpsc::channel(8);
+        let (tx, mut rx) = tokio::sync::mpsc::channel(8);
         let msg = |seq: u64, cursor: u64, replay: bool| MessageEvent {
             message: quip_protocol::family::messages::Message { conversation_id: 5, seq, ..Default::default() },
             cursor,
@@ -110,7 +109,7 @@ mod tests {
             deliver_message(&shared, &tx, msg(seq, cursor, replay)).await;
         }
         let mut seqs = Vec::new();
-        while let Ok(Event::Message { message, .. }) = rx.try_recv() {
+        while let Some(Event::Message { message, .. }) = rx.try_recv().ok().map(|e| *e) {
             seqs.push(message.seq);
         }
         assert_eq!(seqs, vec![1, 2, 3]);
@@ -124,7 +123,7 @@ mod tests {
         let server = std::net::SocketAddr::from(([127, 0, 0, 1], 1));
         let cfg = ClientConfig::new(server, crate::Trust::Fingerprint(String::new()), "t", "d");
         let shared = Shared::new(&cfg);
-        let (tx, rx) = mpsc::channel(1);
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
         drop(rx);
         let event = MessageEvent {
             message: quip_protocol::family::messages::Message { conversation_id: 1, seq: 4, ..Default::default() },

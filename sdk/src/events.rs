@@ -59,6 +59,13 @@ pub enum DisconnectReason {
     Closed,
 }
 
+/// The driver's side of the event channel. Events are boxed: a bounded tokio channel allocates its first
+/// block of 32 slots when it is made, and an `Event` is a few hundred bytes, so every idle session would
+/// otherwise hold ~12 KB of empty slots (a bridge holds a session per browser socket).
+pub(crate) type EventTx = mpsc::Sender<Box<Event>>;
+/// The app's side of [`EventTx`].
+pub(crate) type EventRx = mpsc::Receiver<Box<Event>>;
+
 /// The app's side of the event channel.
 ///
 /// The channel is bounded (`ClientConfig::event_buffer`): while it is full the SDK stops reading the
@@ -69,12 +76,12 @@ pub enum DisconnectReason {
 /// the SDK tells the broker (coalesced per conversation, see `MarkDelivered`).
 #[derive(Debug)]
 pub struct EventStream {
-    rx: mpsc::Receiver<Event>,
+    rx: EventRx,
     reports: Option<Arc<DeliveryReports>>,
 }
 
 impl EventStream {
-    pub(crate) fn new(rx: mpsc::Receiver<Event>, reports: Option<Arc<DeliveryReports>>) -> Self {
+    pub(crate) fn new(rx: EventRx, reports: Option<Arc<DeliveryReports>>) -> Self {
         Self { rx, reports }
     }
 
@@ -89,14 +96,14 @@ impl EventStream {
     /// The next event, or `None` once the client is finished and every event was read.
     pub async fn next_event(&mut self) -> Option<Event> {
         let event = self.rx.recv().await;
-        self.taken(event)
+        self.taken(event.map(|e| *e))
     }
 
     /// The next event within `timeout`: [`Error::Timeout`] if none came, [`Error::Closed`] if the stream
     /// ended.
     pub async fn next_event_timeout(&mut self, timeout: Duration) -> Result<Event, Error> {
         match tokio::time::timeout(timeout, self.rx.recv()).await {
-            Ok(Some(event)) => self.taken(Some(event)).ok_or(Error::Closed),
+            Ok(Some(event)) => self.taken(Some(*event)).ok_or(Error::Closed),
             Ok(None) => Err(Error::Closed),
             Err(_) => Err(Error::Timeout),
         }
@@ -106,7 +113,7 @@ impl EventStream {
     pub async fn next_message(&mut self, timeout: Duration) -> Result<Message, Error> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await.map(|e| e.map(|e| *e)) {
                 Ok(Some(Event::Message { message, .. })) => {
                     if let Some(reports) = &self.reports {
                         reports.note(message.conversation_id, message.seq, &message.sender.id);
@@ -123,7 +130,7 @@ impl EventStream {
     /// An event already waiting, without waiting.
     pub fn try_next_event(&mut self) -> Option<Event> {
         let event = self.rx.try_recv().ok();
-        self.taken(event)
+        self.taken(event.map(|e| *e))
     }
 }
 
@@ -132,7 +139,7 @@ impl Stream for EventStream {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
         match self.rx.poll_recv(cx) {
-            Poll::Ready(event) => Poll::Ready(self.taken(event)),
+            Poll::Ready(event) => Poll::Ready(self.taken(event.map(|e| *e))),
             Poll::Pending => Poll::Pending,
         }
     }
@@ -149,16 +156,20 @@ mod tests {
         let (tx, rx) = mpsc::channel(4);
         let reports = Arc::new(DeliveryReports::default());
         let mut events = EventStream::new(rx, Some(reports.clone()));
-        tx.send(Event::Connected { resumed: false }).await.unwrap();
-        tx.send(Event::Message { message: Message { seq: 1, ..Message::default() }, replay: false }).await.unwrap();
+        tx.send(Box::new(Event::Connected { resumed: false })).await.unwrap();
+        tx.send(Box::new(Event::Message { message: Message { seq: 1, ..Message::default() }, replay: false }))
+            .await
+            .unwrap();
         assert!(matches!(events.next().await, Some(Event::Connected { resumed: false })));
         assert!(matches!(events.try_next_event(), Some(Event::Message { .. })));
         assert!(events.try_next_event().is_none());
         let waited = events.next_event_timeout(Duration::from_millis(10)).await;
         assert_eq!(waited.unwrap_err(), Error::Timeout);
 
-        tx.send(Event::SyncDone(SyncDone::default())).await.unwrap();
-        tx.send(Event::Message { message: Message { seq: 2, ..Message::default() }, replay: true }).await.unwrap();
+        tx.send(Box::new(Event::SyncDone(SyncDone::default()))).await.unwrap();
+        tx.send(Box::new(Event::Message { message: Message { seq: 2, ..Message::default() }, replay: true }))
+            .await
+            .unwrap();
         assert_eq!(events.next_message(Duration::from_secs(1)).await.unwrap().seq, 2);
         // Every message the app took is to be reported as delivered, once per conversation.
         assert_eq!(reports.take(), vec![(0, 2)]);

@@ -9,7 +9,7 @@ use quip_protocol::{ClientFrame, ErrorCode, PROTOCOL_VERSION, ResumePoint, Serve
 use crate::cursors::CursorTracker;
 use crate::event_source::EventSource;
 use crate::transport::{BoxRead, BoxWrite, CloseFn, CloseInfo, Session, Transport};
-use crate::wire::{FrameReader, WriteError, read_limits, write_frame};
+use crate::wire::{CONTROL_READ_CHUNK, FrameReader, WriteError, read_limits, write_frame};
 use crate::{ClientConfig, Error};
 
 /// The request id of `Hello`; requests of a session count up from the next one.
@@ -93,7 +93,7 @@ async fn handshake<T: Transport>(transport: &T, config: &ClientConfig, mut hello
     hello.multiplexed = multiplexed;
     hello.shared_events = shared_events;
     hello.passive = config.passive;
-    let mut control = FrameReader::new(control_recv, read_limits());
+    let mut control = FrameReader::with_chunk(control_recv, read_limits(), CONTROL_READ_CHUNK);
     match write_frame(&mut control_send, &ClientFrame::new(HELLO_REQUEST_ID, hello), MAX_HELLO as u32).await {
         Ok(()) => {}
         Err(WriteError::TooLarge(e)) => return Err(e),

@@ -5,8 +5,11 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::Error;
 
-/// Bytes read from the stream per call.
+/// Bytes read from an event stream per call.
 const READ_CHUNK: usize = 16 * 1024;
+/// Bytes read from a control stream per call. The reader holds its chunk for the session's life, and
+/// replies are small (a large one takes several reads): a gateway holds one control stream per socket.
+pub(crate) const CONTROL_READ_CHUNK: usize = 2 * 1024;
 
 /// Limits for frames from the broker. `Welcome.max_frame_size` bounds what the broker *accepts*; what it
 /// sends (a history page of long messages) may be larger, so the reader accepts up to the protocol's
@@ -41,7 +44,12 @@ pub(crate) struct FrameReader<R> {
 
 impl<R: AsyncRead + Unpin> FrameReader<R> {
     pub(crate) fn new(inner: R, limits: Limits) -> Self {
-        Self { inner, decoder: FrameDecoder::new(limits.max_frame_size), limits, buf: vec![0; READ_CHUNK].into() }
+        Self::with_chunk(inner, limits, READ_CHUNK)
+    }
+
+    /// A reader that reads up to `chunk` bytes per call.
+    pub(crate) fn with_chunk(inner: R, limits: Limits, chunk: usize) -> Self {
+        Self { inner, decoder: FrameDecoder::new(limits.max_frame_size), limits, buf: vec![0; chunk.max(1)].into() }
     }
 
     /// The next frame this SDK understands, or `None` when the peer finished the stream between frames.

@@ -5,6 +5,7 @@ pub mod connect;
 pub mod disk_full;
 pub mod fanout;
 pub mod idle;
+pub mod idle_sockets;
 pub mod pubsub;
 pub mod restart_storm;
 pub mod resume;

@@ -46,13 +46,15 @@ pub(crate) struct Queued {
 /// the task drains what is queued and ends).
 #[derive(Clone)]
 pub(crate) struct Inbox {
-    tx: mpsc::Sender<Queued>,
+    /// Boxed: a tokio channel allocates its first 32 slots when it is made, and the queue of an idle
+    /// socket would otherwise hold ~3 KB of empty ones.
+    tx: mpsc::Sender<Box<Queued>>,
     bytes: Arc<AtomicUsize>,
 }
 
 /// The receiving side, for [`serve`].
 pub(crate) struct Outbox {
-    rx: mpsc::Receiver<Queued>,
+    rx: mpsc::Receiver<Box<Queued>>,
     bytes: Arc<AtomicUsize>,
 }
 
@@ -65,7 +67,7 @@ pub(crate) fn queue() -> (Inbox, Outbox) {
 
 impl Inbox {
     /// Queues `q`, or gives it back when the queue is full (by count or by bytes) or closed.
-    fn offer(&self, q: Queued) -> Result<(), Queued> {
+    fn offer(&self, q: Box<Queued>) -> Result<(), Box<Queued>> {
         let size = q.size;
         let before = self.bytes.fetch_add(size, Ordering::AcqRel);
         if before > 0 && before.saturating_add(size) > MAX_QUEUED_BYTES {
@@ -115,7 +117,8 @@ impl MessageHandler<LocalAdapter, Raw> for Ordered {
         };
         let TryData(payload) = infallible(TryData::<Value>::from_message_parts(&s, &mut v, &ack_id));
         let ack = infallible(AckSender::from_message_parts(&s, &mut v, &ack_id));
-        let q = Queued { event, payload: payload.unwrap_or(Value::Null), ack, wanted: ack_id.is_some(), size };
+        let q =
+            Box::new(Queued { event, payload: payload.unwrap_or(Value::Null), ack, wanted: ack_id.is_some(), size });
         let refused = match socket.extensions.get::<Inbox>() {
             Some(inbox) => match inbox.offer(q) {
                 Ok(()) => return,
@@ -146,6 +149,7 @@ fn queue_full() -> ApiError {
 pub(crate) async fn serve(s: SocketRef, outbox: Outbox, dialect: Arc<Dialect>) {
     let Outbox { mut rx, bytes } = outbox;
     while let Some(q) = rx.recv().await {
+        let q = *q;
         let span = tracing::info_span!("socket", id = %s.id, event = %q.event.escape_debug());
         let size = q.size;
         // Boxed: the task lives as long as the socket, and the largest operation's future is large.
