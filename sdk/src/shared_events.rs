@@ -95,6 +95,9 @@ impl SharedEvents {
             if let Some(frame) = self.current.take() {
                 return Ok(Some(frame));
             }
+            // Let go of the batch read to the end before waiting: an idle session would otherwise keep
+            // its last batch's storage (or its share of a batch others read) until the next one.
+            self.current = Current::Owned(Vec::new().into_iter());
             match self.rx.recv().await {
                 Some(batch) => self.current = current(batch),
                 None if self.cut.load(Ordering::Acquire) => {
