@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::connect::{self, ConnectArgs};
 use super::idle::{self, IdleArgs};
+use super::idle_sockets::{self, IdleSocketsArgs};
 use super::pubsub::{self, PubSubOpts, TargetKind};
 use super::resume::{self, ResumeArgs};
 use super::sweep::SweepOpts;
@@ -52,6 +53,9 @@ pub struct SuiteArgs {
     /// Idle connections held.
     #[arg(long, default_value_t = 10_000)]
     pub idle: usize,
+    /// Idle Socket.IO sockets held, on the bridge and on Node (0: skip).
+    #[arg(long, default_value_t = 5_000)]
+    pub idle_sockets: usize,
     /// Messages missed before the resume.
     #[arg(long, default_value_t = 10_000)]
     pub missed: u64,
@@ -207,6 +211,9 @@ pub async fn run(args: &SuiteArgs) -> anyhow::Result<()> {
         }));
     }
     records.extend(idle_records);
+    if args.idle_sockets > 0 {
+        records.extend(idle_sockets_side_by_side(args, &mut targets).await?);
+    }
     let resume =
         ResumeArgs { missed: args.missed, runs: 3, payload: args.payload, servers: args.servers.clone(), json: None };
     let resume_records = resume::run(&resume).await?;
@@ -293,4 +300,38 @@ fn machine() -> Value {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     json!({ "cpu": model.trim(), "cores": cores, "loadavg_at_end": load.trim() })
+}
+
+/// Idle Socket.IO sockets on the bridge (with its quipd) and on Node; the bridge's target is Node's RSS
+/// per socket and no more idle CPU than Node's (both send Socket.IO's heartbeats).
+async fn idle_sockets_side_by_side(args: &SuiteArgs, targets: &mut Vec<Value>) -> anyhow::Result<Vec<Record>> {
+    let mut records = Vec::new();
+    for target in [TargetKind::Bridge, TargetKind::Node] {
+        let run = IdleSocketsArgs {
+            target,
+            sockets: args.idle_sockets,
+            concurrency: 64,
+            settle: 10.0,
+            cpu_window: 30.0,
+            servers: args.servers.clone(),
+            json: None,
+        };
+        records.extend(idle_sockets::run(&run).await?);
+    }
+    let of = |name: &str, key: &str| {
+        records.iter().find(|r| r.target == name).and_then(|r| r.metrics[key].as_f64()).unwrap_or(f64::NAN)
+    };
+    let (bridge, node) = (of("bridge", "rss_per_socket_bytes"), of("node", "rss_per_socket_bytes"));
+    targets.push(json!({
+        "target": format!("bridge RSS per idle socket (bridge + quipd) ≤ Node Socket.IO's, {} held", args.idle_sockets),
+        "measured": format!("{:.1} KB against Node's {:.1} KB", bridge / 1024.0, node / 1024.0),
+        "met": bridge <= node,
+    }));
+    let (bridge, node) = (of("bridge", "idle_server_core_pct"), of("node", "idle_server_core_pct"));
+    targets.push(json!({
+        "target": "no CPU while idle beyond Socket.IO's heartbeats (bridge ≤ Node)",
+        "measured": format!("{bridge:.2} % of a core against Node's {node:.2} %"),
+        "met": bridge <= node * 1.1,
+    }));
+    Ok(records)
 }
