@@ -50,6 +50,8 @@ enum Command {
     DiskFull(scenario::disk_full::DiskFullArgs),
     /// A fault harness: N clients reconnect and resume after quipd is killed and restarted.
     RestartStorm(scenario::restart_storm::RestartStormArgs),
+    /// A fault harness: mixed traffic for a long time, a stalled reader, RSS sampled (scripts/fault-soak).
+    Soak(scenario::soak::SoakArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -77,6 +79,7 @@ impl Command {
             Command::Suite(a) => &a.servers,
             Command::DiskFull(a) => &a.servers,
             Command::RestartStorm(a) => &a.servers,
+            Command::Soak(a) => &a.servers,
         }
     }
 }
@@ -145,6 +148,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Suite(args) => scenario::suite::run(&args).await?,
         Command::DiskFull(args) => scenario::disk_full::run(args).await?,
         Command::RestartStorm(args) => scenario::restart_storm::run(args).await?,
+        Command::Soak(args) => scenario::soak::run(args).await?,
     }
     Ok(())
 }

@@ -9,5 +9,6 @@ pub mod idle_sockets;
 pub mod pubsub;
 pub mod restart_storm;
 pub mod resume;
+pub mod soak;
 pub mod suite;
 pub mod sweep;
