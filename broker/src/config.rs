@@ -299,6 +299,12 @@ impl Config {
         if self.store.max_batch == 0 || self.store.queue == 0 {
             return invalid("store.max_batch", "store.max_batch and store.queue must be positive");
         }
+        if !(8..=65_536).contains(&self.store.memtable_mib) {
+            return invalid("store.memtable_mib", "must be 8..=65536");
+        }
+        if !(8..=1_048_576).contains(&self.store.block_cache_mib) {
+            return invalid("store.block_cache_mib", "must be 8..=1048576");
+        }
         if self.tls.cert.is_empty() != self.tls.key.is_empty() {
             return invalid("tls.cert", "tls.cert and tls.key must be given together");
         }
@@ -361,6 +367,10 @@ durability = "fsync"
 max_batch = 512
 # Writes that may wait for the writer before senders are pushed back.
 queue = 8192
+# MiB all of RocksDB's memtables (unflushed writes) may take together; past it the largest is flushed.
+memtable_mib = 64
+# MiB of RocksDB's block cache: table blocks read, and every table file's index and filter blocks.
+block_cache_mib = 64
 
 [limits]
 # Largest frame accepted, in bytes (16384..=16777216).

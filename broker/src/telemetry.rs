@@ -23,6 +23,10 @@ fn describe() {
     describe_gauge!("quip_sessions", "Authenticated sessions open, by transport (native or gateway)");
     describe_gauge!("quip_gateway_connections", "Multiplexed (gateway) connections open");
     describe_gauge!("quip_online_users", "Users with at least one session");
+    describe_gauge!(
+        "quip_store_memory_bytes",
+        "RocksDB's memory by part: memtables, block_cache (index and filter blocks included), table_readers"
+    );
     describe_counter!("quip_frames_in_total", "Request frames received, by type");
     describe_counter!("quip_frames_out_total", "Frames encoded for sessions, by type (a fanned-out event counts once)");
     describe_counter!("quip_messages_stored_total", "Messages durably stored (retries not counted)");

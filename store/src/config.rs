@@ -23,10 +23,17 @@ pub struct StoreConfig {
     pub max_batch: usize,
     /// Bound of the queue of writes waiting for the writer.
     pub queue: usize,
+    /// Most memory, in MiB, that RocksDB's memtables (writes not yet flushed to table files) may take,
+    /// all column families together; past it the largest is flushed. Without a budget every one of the
+    /// store's column families could hold two 64 MiB memtables, so quipd's memory would grow for a long
+    /// time under steady traffic.
+    pub memtable_mib: usize,
+    /// The block cache (table blocks read, with every table file's index and filter blocks), in MiB.
+    pub block_cache_mib: usize,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        Self { durability: Durability::Fsync, max_batch: 512, queue: 8192 }
+        Self { durability: Durability::Fsync, max_batch: 512, queue: 8192, memtable_mib: 64, block_cache_mib: 64 }
     }
 }

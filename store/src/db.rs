@@ -26,34 +26,53 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// One block cache for every column family.
-const BLOCK_CACHE_BYTES: usize = 64 * 1024 * 1024;
-
 /// A column family's options. Most reads on the send path are point lookups of keys that are not
 /// there (an idempotency key on every new message, a block, a receipt never given): a whole-key Bloom
 /// filter in each table file and in the memtable answers those without searching them.
-fn cf_options(cache: &rocksdb::Cache) -> Options {
+fn cf_options(cache: &rocksdb::Cache, write_buffer: usize) -> Options {
     let mut table = rocksdb::BlockBasedOptions::default();
     table.set_block_cache(cache);
+    // Index and filter blocks are charged to the block cache (those of level 0 pinned there, as they are
+    // read for every lookup): without this every table file's are held outside any bound, and the
+    // memory they take grows with the data.
+    table.set_cache_index_and_filter_blocks(true);
+    table.set_pin_l0_filter_and_index_blocks_in_cache(true);
     table.set_bloom_filter(10.0, false);
     table.set_whole_key_filtering(true);
     let mut opts = Options::default();
     opts.set_block_based_table_factory(&table);
     opts.set_memtable_prefix_bloom_ratio(0.05);
     opts.set_memtable_whole_key_filtering(true);
+    opts.set_write_buffer_size(write_buffer);
     opts
+}
+
+/// What RocksDB holds in memory, in bytes ([`Store::memory`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreMemory {
+    /// Every column family's memtables (bounded by `store.memtable_mib`).
+    pub memtables: u64,
+    /// The block cache, index and filter blocks included (bounded by `store.block_cache_mib`).
+    pub block_cache: u64,
+    /// Table readers outside the cache.
+    pub table_readers: u64,
 }
 
 impl Store {
     /// Opens (creating if needed) the store under `dir`.
-    pub fn open(dir: &Path, _cfg: &StoreConfig) -> Result<Self, StoreError> {
+    pub fn open(dir: &Path, cfg: &StoreConfig) -> Result<Self, StoreError> {
         let mut opts = Options::default();
+        // One memtable budget for every column family, and the WAL kept to a few times it: old WAL files
+        // are released once every column family with data in them has flushed it.
+        let budget = cfg.memtable_mib.max(1) << 20;
+        opts.set_db_write_buffer_size(budget);
+        opts.set_max_total_wal_size(4 * budget as u64);
         opts.create_if_missing(true);
         opts.create_missing_column_families(true);
         opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
         opts.increase_parallelism(2);
-        let cache = rocksdb::Cache::new_lru_cache(BLOCK_CACHE_BYTES);
-        let cfs = keys::ALL.iter().map(|name| ColumnFamilyDescriptor::new(*name, cf_options(&cache)));
+        let cache = rocksdb::Cache::new_lru_cache(cfg.block_cache_mib.max(1) << 20);
+        let cfs = keys::ALL.iter().map(|name| ColumnFamilyDescriptor::new(*name, cf_options(&cache, budget / 2)));
         let db = DB::open_cf_descriptors(&opts, dir, cfs)?;
         let store = Self { db: Arc::new(db), committed_lsn: Arc::new(AtomicU64::new(0)), full: Arc::default() };
         let next_lsn = store.meta_u64(keys::NEXT_LSN)?;
@@ -70,6 +89,21 @@ impl Store {
     /// (readiness reports it).
     pub fn writable(&self) -> bool {
         !self.full.load(Ordering::Acquire)
+    }
+
+    /// What RocksDB holds in memory now (its properties; no I/O).
+    pub fn memory(&self) -> StoreMemory {
+        let mut m = StoreMemory::default();
+        let int = |cf, name: &str| self.db.property_int_value_cf(cf, name).ok().flatten().unwrap_or(0);
+        for name in keys::ALL {
+            if let Some(cf) = self.db.cf_handle(name) {
+                m.memtables += int(cf, "rocksdb.cur-size-all-mem-tables");
+                m.table_readers += int(cf, "rocksdb.estimate-table-readers-mem");
+                // One cache for every column family of the store (the default one has a cache of its own).
+                m.block_cache = int(cf, "rocksdb.block-cache-usage");
+            }
+        }
+        m
     }
 
     /// Flushes memtables and the WAL to disk (shutdown).

@@ -24,7 +24,7 @@ pub mod cf {
 }
 
 pub(crate) use codec::{decode, encode};
-pub use db::Store;
+pub use db::{Store, StoreMemory};
 pub use error::StoreError;
 pub use presence::{ChosenStatus, PresenceRecord};
 pub use read::{Direction, HistoryPage};

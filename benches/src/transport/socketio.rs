@@ -52,6 +52,17 @@ impl SioClient {
         auth: Value,
         on_event: impl Fn(&str, &Value) + Send + Sync + 'static,
     ) -> anyhow::Result<Self> {
+        Self::connect_paused(addr, auth, on_event, tokio::sync::watch::channel(false).1).await
+    }
+
+    /// [`connect`](Self::connect), with a switch: while `paused` holds `true` the socket is not read (a
+    /// browser that stopped reading: what the server sends piles up in TCP's buffers, then its own).
+    pub async fn connect_paused(
+        addr: std::net::SocketAddr,
+        auth: Value,
+        on_event: impl Fn(&str, &Value) + Send + Sync + 'static,
+        mut paused: tokio::sync::watch::Receiver<bool>,
+    ) -> anyhow::Result<Self> {
         let tcp = tokio::net::TcpStream::connect(addr).await?;
         tcp.set_nodelay(true)?;
         let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
@@ -94,7 +105,12 @@ impl SioClient {
         let acks: Acks = Arc::default();
         let (reader_acks, pong) = (acks.clone(), out.clone());
         tokio::spawn(async move {
-            while let Some(Ok(frame)) = read.next().await {
+            loop {
+                if paused.wait_for(|p| !*p).await.is_err() {
+                    // The switch is gone: read on.
+                    paused = tokio::sync::watch::channel(false).1;
+                }
+                let Some(Ok(frame)) = read.next().await else { break };
                 let Ws::Text(text) = frame else { continue };
                 dispatch(text.as_str(), &reader_acks, &pong, &on_event).await;
             }

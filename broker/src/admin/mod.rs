@@ -56,6 +56,12 @@ async fn require_token(State(admin): State<Admin>, request: Request, next: Next)
 
 async fn metrics_text(State(admin): State<Admin>) -> Response {
     metrics::gauge!("quip_online_users").set(admin.broker.hub.online_users() as f64);
+    let memory = admin.broker.store.memory();
+    for (part, bytes) in
+        [("memtables", memory.memtables), ("block_cache", memory.block_cache), ("table_readers", memory.table_readers)]
+    {
+        metrics::gauge!("quip_store_memory_bytes", "part" => part).set(bytes as f64);
+    }
     ([("content-type", "text/plain; version=0.0.4")], crate::telemetry::render()).into_response()
 }
 
