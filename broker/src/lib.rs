@@ -19,6 +19,7 @@ mod clock;
 mod cmd;
 pub mod config;
 mod fanout;
+pub mod heap;
 pub mod hub;
 mod io;
 pub mod lane;

@@ -27,6 +27,10 @@ fn describe() {
         "quip_store_memory_bytes",
         "RocksDB's memory by part: memtables, block_cache (index and filter blocks included), table_readers"
     );
+    describe_gauge!(
+        "quip_heap_bytes",
+        "The heap as jemalloc counts it (RocksDB's C++ allocations included): allocated, resident, retained"
+    );
     describe_counter!("quip_frames_in_total", "Request frames received, by type");
     describe_counter!("quip_frames_out_total", "Frames encoded for sessions, by type (a fanned-out event counts once)");
     describe_counter!("quip_messages_stored_total", "Messages durably stored (retries not counted)");

@@ -408,17 +408,27 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// RocksDB's memory by part, in MiB, from quipd's metrics text.
+/// RocksDB's memory by part and the heap's figures, in MiB, from quipd's metrics text.
 fn store_memory(metrics: &str) -> String {
-    let parts: Vec<String> = metrics
-        .lines()
-        .filter_map(|l| l.strip_prefix("quip_store_memory_bytes{part=\""))
-        .filter_map(|l| {
-            let (part, value) = l.split_once("\"} ")?;
-            Some(format!("{part} {:.0}", value.trim().parse::<f64>().ok()? / f64::from(1u32 << 20)))
-        })
-        .collect();
-    if parts.is_empty() { String::new() } else { format!("RocksDB MiB: {}", parts.join(", ")) }
+    let gauge = |prefix: &str| -> Vec<String> {
+        metrics
+            .lines()
+            .filter_map(|l| l.strip_prefix(prefix))
+            .filter_map(|l| {
+                let (part, value) = l.split_once("\"} ")?;
+                Some(format!("{part} {:.0}", value.trim().parse::<f64>().ok()? / f64::from(1u32 << 20)))
+            })
+            .collect()
+    };
+    let (rocks, heap) = (gauge("quip_store_memory_bytes{part=\""), gauge("quip_heap_bytes{kind=\""));
+    let mut out = Vec::new();
+    if !rocks.is_empty() {
+        out.push(format!("RocksDB MiB: {}", rocks.join(", ")));
+    }
+    if !heap.is_empty() {
+        out.push(format!("heap MiB: {}", heap.join(", ")));
+    }
+    out.join("; ")
 }
 
 /// Reads `events` to their end, noting the seqs of conversation `conv`'s messages.

@@ -62,6 +62,11 @@ async fn metrics_text(State(admin): State<Admin>) -> Response {
     {
         metrics::gauge!("quip_store_memory_bytes", "part" => part).set(bytes as f64);
     }
+    if let Some(heap) = crate::heap::now() {
+        for (kind, bytes) in [("allocated", heap.allocated), ("resident", heap.resident), ("retained", heap.retained)] {
+            metrics::gauge!("quip_heap_bytes", "kind" => kind).set(bytes as f64);
+        }
+    }
     ([("content-type", "text/plain; version=0.0.4")], crate::telemetry::render()).into_response()
 }
 

@@ -59,6 +59,11 @@ async fn metrics_count_the_traffic() {
     assert_eq!(value(&text, "quip_sessions{transport=\"native\"}"), Some(2.0));
     assert!(value(&text, "quip_frames_out_total{type=\"MessageAck\"}").unwrap() >= 4.0);
     assert!(value(&text, "quip_outbound_queue_depth_count").unwrap() >= 1.0);
+    // The heap as quipd's allocator (jemalloc) counts it: something allocated, all of it resident.
+    let allocated = value(&text, "quip_heap_bytes{kind=\"allocated\"}").unwrap();
+    let resident = value(&text, "quip_heap_bytes{kind=\"resident\"}").unwrap();
+    assert!(allocated > 0.0 && resident >= allocated, "{text}");
+    assert!(value(&text, "quip_store_memory_bytes{part=\"memtables\"}").is_some(), "{text}");
     // Every sample line is `name{labels} value`, and no label carries a user id.
     for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
         let (series, v) = line.rsplit_once(' ').unwrap();
