@@ -28,8 +28,13 @@ impl std::fmt::Debug for Store {
 
 /// A column family's options. Most reads on the send path are point lookups of keys that are not
 /// there (an idempotency key on every new message, a block, a receipt never given): a whole-key Bloom
-/// filter in each table file and in the memtable answers those without searching them.
-fn cf_options(cache: &rocksdb::Cache, write_buffer: usize) -> Options {
+/// filter in each table file answers those without searching it. A memtable gets a Bloom filter of its
+/// own only where such lookups reach it (`memtable_bloom`: the idempotency index; the writer's caches
+/// answer the others), because the filter is sized from the write buffer, not from what the memtable
+/// holds: 1.6 MiB in each of 22 memtables, most of them nearly empty, filled the shared memtable budget
+/// by themselves and made RocksDB flush a memtable of a few entries about once a second (each flush an
+/// fsync beside the WAL's; BENCHMARKS.md, "Soak").
+fn cf_options(cache: &rocksdb::Cache, write_buffer: usize, memtable_bloom: bool) -> Options {
     let mut table = rocksdb::BlockBasedOptions::default();
     table.set_block_cache(cache);
     // Index and filter blocks are charged to the block cache (those of level 0 pinned there, as they are
@@ -41,8 +46,10 @@ fn cf_options(cache: &rocksdb::Cache, write_buffer: usize) -> Options {
     table.set_whole_key_filtering(true);
     let mut opts = Options::default();
     opts.set_block_based_table_factory(&table);
-    opts.set_memtable_prefix_bloom_ratio(0.05);
-    opts.set_memtable_whole_key_filtering(true);
+    if memtable_bloom {
+        opts.set_memtable_prefix_bloom_ratio(0.05);
+        opts.set_memtable_whole_key_filtering(true);
+    }
     opts.set_write_buffer_size(write_buffer);
     opts
 }
@@ -71,8 +78,13 @@ impl Store {
         opts.create_missing_column_families(true);
         opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
         opts.increase_parallelism(2);
+        // Flushes and compactions write their table files out a MiB at a time (sync_file_range) instead
+        // of leaving the OS a burst of dirty pages that the WAL's next fsync would queue behind.
+        opts.set_bytes_per_sync(1 << 20);
         let cache = rocksdb::Cache::new_lru_cache(cfg.block_cache_mib.max(1) << 20);
-        let cfs = keys::ALL.iter().map(|name| ColumnFamilyDescriptor::new(*name, cf_options(&cache, budget / 2)));
+        let cfs = keys::ALL
+            .iter()
+            .map(|name| ColumnFamilyDescriptor::new(*name, cf_options(&cache, budget / 2, *name == keys::IDEM)));
         let db = DB::open_cf_descriptors(&opts, dir, cfs)?;
         let store = Self { db: Arc::new(db), committed_lsn: Arc::new(AtomicU64::new(0)), full: Arc::default() };
         let next_lsn = store.meta_u64(keys::NEXT_LSN)?;
