@@ -1,7 +1,7 @@
-//! quipd's heap, as its allocator (jemalloc, `main.rs`) counts it: what is allocated against what the
-//! process holds for it. RocksDB's C++ allocations go through the same allocator (the unprefixed
-//! `malloc`), so the two figures cover the whole heap; a gap that grows between them is fragmentation, an
-//! `allocated` that grows is memory in use.
+//! quipd's Rust heap, as its allocator (jemalloc, `main.rs`) counts it: what is allocated against what
+//! the process holds for it. A gap that grows between them is fragmentation, an `allocated` that grows
+//! is memory in use. RocksDB's C++ allocations are not in it (glibc's `malloc`; `quip_store_memory_bytes`
+//! has their main parts).
 
 /// The heap's figures, in bytes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

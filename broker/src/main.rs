@@ -96,9 +96,10 @@ fn reload_tls_on_sighup(reloader: quip_broker::TlsReloader) {
     drop(reloader);
 }
 
-/// jemalloc, for the Rust heap and (unprefixed `malloc`) RocksDB's: glibc's per-thread arenas kept
-/// freed memory and quipd's RSS grew by a fifth over a 30-minute soak while its heap in use did not
-/// (BENCHMARKS.md, "Soak").
+/// jemalloc for the Rust heap: glibc's per-thread arenas kept freed memory and quipd's RSS grew by a
+/// sixth over a 20-minute soak while its heap in use did not (BENCHMARKS.md, "Soak"). Prefixed, so
+/// RocksDB's C++ keeps glibc's `malloc`: jemalloc as the process's `malloc` cannot start under
+/// libfaketime (the clock harness), whose start-up allocates and reads the clock.
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

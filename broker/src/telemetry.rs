@@ -29,7 +29,7 @@ fn describe() {
     );
     describe_gauge!(
         "quip_heap_bytes",
-        "The heap as jemalloc counts it (RocksDB's C++ allocations included): allocated, resident, retained"
+        "The Rust heap as jemalloc counts it (RocksDB's C++ heap not included): allocated, resident, retained"
     );
     describe_counter!("quip_frames_in_total", "Request frames received, by type");
     describe_counter!("quip_frames_out_total", "Frames encoded for sessions, by type (a fanned-out event counts once)");
